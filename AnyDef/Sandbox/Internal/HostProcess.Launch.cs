@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+using CliWrap;
+using CliWrap.Builders;
+using Microsoft.Extensions.Logging;
+
+namespace AnyDefNet.Sandbox.Internal;
+
+internal sealed partial class HostProcess
+{
+    private const int LogCapacity = 8 * 1024;
+
+    // The permission set is the security boundary: read of the named files only, the private socket, nothing else.
+    private static IEnumerable<string> CommonArguments(SandboxOptions options) =>
+    [
+        "run",
+        "--no-prompt",
+        "--no-config",
+        "--no-lock",
+        "--no-remote",
+        "--no-npm",
+        "--cached-only",
+        "--unstable-worker-options",
+        $"--v8-flags=--max-old-space-size={Math.Max(256, options.MemoryLimitMegabytes)}",
+    ];
+
+    private static string HostConfig(RuntimeLocation location, SandboxOptions options, string socketPath, string? snapshotPath, string? makeSnapshot) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["socket"] = socketPath,
+            ["indexDir"] = location.PyodideDirectory + Path.DirectorySeparatorChar,
+            ["moduleUrl"] = new Uri(Path.Combine(location.PyodideDirectory, "pyodide.mjs")).AbsoluteUri,
+            ["workerPermissions"] = location.WorkerReadable,
+            ["snapshot"] = snapshotPath,
+            ["makeSnapshot"] = makeSnapshot,
+            ["memoryBytes"] = (long)options.MemoryLimitMegabytes * 1024 * 1024,
+            ["graceMs"] = (long)options.InterruptGrace.TotalMilliseconds,
+        });
+
+    private static void HostEnvironment(EnvironmentVariablesBuilder env, RuntimeLocation location) =>
+        env.Set("DENO_DIR", Path.Combine(location.CacheDirectory, "deno-dir"))
+            .Set("NO_COLOR", "1")
+            .Set("DENO_NO_UPDATE_CHECK", "1");
+
+    private static string JoinPaths(IEnumerable<string> paths)
+    {
+        var list = paths.ToList();
+        if (list.FirstOrDefault(p => p.Contains(',')) is { } bad)
+        {
+            throw new SandboxUnavailableException($"The path '{bad}' contains a comma, which Deno's permission flags cannot express. Move the runtime or cache to a path without commas.");
+        }
+
+        return string.Join(',', list);
+    }
+
+    private void Launch(RuntimeLocation location, string[] args)
+    {
+        // Standard streams are untrusted: sandboxed code can write there. Keep only a bounded tail for diagnostics.
+        var task = Cli.Wrap(location.DenoPath)
+            .WithArguments(args)
+            .WithEnvironmentVariables(e => HostEnvironment(e, location))
+            .WithStandardInputPipe(PipeSource.Null)
+            .WithStandardOutputPipe(PipeTarget.ToDelegate(AppendLog))
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(AppendLog))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteAsync(_kill.Token);
+        ProcessId = task.ProcessId;
+        _ = task.Task.ContinueWith(t =>
+        {
+            MarkDead(t.IsCompletedSuccessfully ? $"the host process exited with code {t.Result.ExitCode}" : "the host process was killed");
+            _exited.TrySetResult();
+        }, TaskScheduler.Default);
+    }
+
+    private void AppendLog(string line)
+    {
+        lock (_log)
+        {
+            if (_log.Length > LogCapacity) _log.Remove(0, _log.Length - LogCapacity / 2);
+            _log.AppendLine(line.Length > 1000 ? line[..1000] : line);
+        }
+
+        _logger.LogTrace("sandbox host {Pid}: {Line}", ProcessId, line);
+    }
+
+    private string LogTail()
+    {
+        lock (_log) return Tail(_log.ToString());
+    }
+
+    private static string Tail(string s) => s.Length <= 2000 ? s.Trim() : "…" + s[^2000..].Trim();
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

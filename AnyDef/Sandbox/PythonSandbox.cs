@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AnyDefNet.Sandbox.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AnyDefNet;
+
+/// <summary>
+/// Runs Python functions in Pyodide inside Deno host processes that can read nothing but the Pyodide files and
+/// reach nothing but a private socket. Each distinct piece of code gets its own process (its own interpreter), so
+/// what one function leaves behind never reaches another; calls of one function are pipelined over its process.
+/// </summary>
+/// <remarks>Thread-safe. Create one per set of options and keep it, or use <see cref="GetShared"/>.</remarks>
+public sealed partial class PythonSandbox : IAsyncDisposable
+{
+    private static readonly ConcurrentDictionary<SandboxOptions, Lazy<PythonSandbox>> s_shared = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<LoadedFunction>>> _functions = new();
+    private readonly ConcurrentQueue<Task<HostProcess>> _spares = new();
+    private readonly Lock _spareLock = new();
+    private readonly ILogger _logger;
+    private Lazy<Task<(RuntimeLocation Location, string? Snapshot)>> _runtime;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a sandbox; no process starts until the first call or <see cref="WarmUpAsync"/>.</summary>
+    public PythonSandbox(SandboxOptions? options = null, ILogger? logger = null)
+    {
+        Options = options ?? SandboxOptions.Default;
+        Options.Validate();
+        _logger = logger ?? NullLogger.Instance;
+        _runtime = NewRuntime();
+    }
+
+    /// <summary>The settings this sandbox runs with.</summary>
+    public SandboxOptions Options { get; }
+
+    /// <summary>The sandbox shared by every caller with equal options; it lives as long as the application.</summary>
+    public static PythonSandbox GetShared(SandboxOptions? options = null) =>
+        s_shared.GetOrAdd(options ?? SandboxOptions.Default, o => new Lazy<PythonSandbox>(() => new PythonSandbox(o))).Value;
+
+    /// <summary>Finds the runtime, makes the interpreter snapshot if needed and starts the spare processes.</summary>
+    /// <exception cref="SandboxUnavailableException">Deno or Pyodide is missing or does not start.</exception>
+    public async Task WarmUpAsync(CancellationToken cancellationToken = default)
+    {
+        await RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        TopUpSpares();
+        if (_spares.TryPeek(out var spare)) await spare.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="functionName"/> from <paramref name="code"/> with JSON arguments and returns its result as JSON.</summary>
+    /// <param name="code">Python source that defines the function.</param>
+    /// <param name="functionName">The function to call.</param>
+    /// <param name="argumentsJson">The positional arguments, a JSON array.</param>
+    /// <param name="keywordArgumentsJson">The keyword arguments, a JSON object, or null.</param>
+    /// <param name="timeout">The most the call may run; the default is 30 seconds.</param>
+    /// <param name="cancellationToken">Cancels the call; the sandbox interrupts it and stays healthy.</param>
+    /// <exception cref="PythonExecutionException">The code did not compile or the function raised.</exception>
+    /// <exception cref="SandboxTimeoutException">The call ran past <paramref name="timeout"/>.</exception>
+    /// <exception cref="SandboxCrashedException">The process died during the call.</exception>
+    public Task<SandboxResult> RunAsync(string code, string functionName, string argumentsJson = "[]", string? keywordArgumentsJson = null,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(code);
+        ArgumentException.ThrowIfNullOrWhiteSpace(functionName);
+        RequireJson(argumentsJson, JsonValueKind.Array, nameof(argumentsJson));
+        if (keywordArgumentsJson is not null) RequireJson(keywordArgumentsJson, JsonValueKind.Object, nameof(keywordArgumentsJson));
+        return CallAsync(code, functionName, Pack(argumentsJson, keywordArgumentsJson), timeout ?? DefaultTimeout, cancellationToken);
+    }
+
+    /// <summary>The timeout used when a call names none.</summary>
+    public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    internal static string Pack(string argumentsJson, string? keywordArgumentsJson) => $"[{argumentsJson},{keywordArgumentsJson ?? "{}"}]";
+
+    internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
+            var reply = await function.Host.SendAsync("call", timeout, cancellationToken, args: packedArguments).ConfigureAwait(false);
+            // A call queued behind one that brought its process down never ran: it goes to the replacement.
+            if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
+            using var payload = Outcome(reply, code, functionName, timeout, cancellationToken);
+            return Success(payload.RootElement, code, functionName, reply.Output);
+        }
+    }
+
+    /// <summary>Runs one function over many argument lists in a single round trip; outcomes come back in input order.</summary>
+    internal async Task<IReadOnlyList<Func<SandboxResult>>> CallBatchAsync(string code, string functionName, IReadOnlyList<string> packedArguments,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var batch = "[" + string.Join(',', packedArguments) + "]";
+        for (var attempt = 0; ; attempt++)
+        {
+            var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
+            var reply = await function.Host.SendAsync("batch", timeout, cancellationToken, args: batch).ConfigureAwait(false);
+            if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
+            using var payload = Outcome(reply, code, functionName, timeout, cancellationToken);
+            var items = payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
+            if (items.Count != packedArguments.Count && items.LastOrDefault() is var last)
+            {
+                // Python stops a batch at a timeout or memory error; that item's error covers the rest too.
+                var failure = Capture(() => Success(last, code, functionName, reply.Output));
+                return [.. items.Take(items.Count - 1).Select(i => Capture(() => Success(i, code, functionName, ""))), .. Enumerable.Repeat(failure, packedArguments.Count - items.Count + 1)];
+            }
+
+            return [.. items.Select(i => Capture(() => Success(i, code, functionName, "")))];
+        }
+    }
+
+    /// <summary>Compiles the code in its own process (once) and returns the declared parameters of the function.</summary>
+    internal async Task<IReadOnlyList<string>> GetParametersAsync(string code, string functionName, CancellationToken cancellationToken) =>
+        (await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false)).Parameters;
+
+    private static Func<SandboxResult> Capture(Func<SandboxResult> f)
+    {
+        try
+        {
+            var r = f();
+            return () => r;
+        }
+        catch (Exception ex)
+        {
+            return () => throw ex;
+        }
+    }
+
+    private static JsonDocument Outcome(HostReply reply, string code, string functionName, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (reply.Ok) return JsonDocument.Parse(reply.Payload!);
+        switch (reply.ErrorKind)
+        {
+            case "timeout":
+                throw new SandboxTimeoutException(functionName, timeout, reply.ErrorMessage ?? "timeout");
+            case "cancelled":
+                throw new OperationCanceledException("The sandbox call was cancelled.", cancellationToken);
+            case "memory":
+                throw new SandboxMemoryException($"The Python function '{functionName}' exceeded the sandbox memory budget: {reply.ErrorMessage}. " +
+                    $"Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory.");
+            default:
+                throw new SandboxCrashedException($"The sandbox process failed during '{functionName}' ({reply.ErrorKind}: {reply.ErrorMessage}). It has been replaced; call again.");
+        }
+    }
+
+    private static SandboxResult Success(JsonElement item, string code, string functionName, string output)
+    {
+        if (item.GetProperty("ok").GetBoolean()) return new SandboxResult(item.GetProperty("result").GetRawText(), output);
+        var type = item.GetProperty("type").GetString() ?? "Exception";
+        var message = item.GetProperty("message").GetString() ?? "";
+        if (type == "MemoryError")
+        {
+            throw new SandboxMemoryException($"The Python function '{functionName}' ran out of memory (MemoryError{(message.Length > 0 ? ": " + message : "")}). " +
+                $"Its process was recycled. Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory.");
+        }
+
+        throw new PythonExecutionException(functionName, type, message, item.GetProperty("traceback").GetString() ?? "", code, output);
+    }
+
+    private static void RequireJson(string json, JsonValueKind kind, string parameter)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind == kind) return;
+        }
+        catch (JsonException)
+        {
+        }
+
+        throw new ArgumentException($"Expected a JSON {kind.ToString().ToLowerInvariant()}.", parameter);
+    }
+
+    internal static string FunctionKey(string code, string functionName) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(functionName + "\0" + code)))[..32];
+
+    /// <summary>Ends every process this sandbox started.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        var hosts = new List<Task<HostProcess>>();
+        while (_spares.TryDequeue(out var s)) hosts.Add(s);
+        foreach (var lazy in _functions.Values) if (lazy.IsValueCreated) hosts.Add(lazy.Value.ContinueWith(t => t.Result.Host, TaskScheduler.Default));
+        _functions.Clear();
+        foreach (var t in hosts)
+        {
+            try { await (await t.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false); }
+            catch (Exception ex) when (ex is AnyDefException or AggregateException or OperationCanceledException) { }
+        }
+    }
+}

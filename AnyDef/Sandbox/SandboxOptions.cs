@@ -1,0 +1,56 @@
+namespace AnyDefNet;
+
+/// <summary>Settings of the Python sandbox: where its runtime lives, how many processes it keeps and its limits.</summary>
+/// <remarks>Immutable; change a copy with <c>with</c>. Two equal option values share one process pool.</remarks>
+public sealed record SandboxOptions
+{
+    /// <summary>The default settings, suited to a 2-core machine.</summary>
+    public static SandboxOptions Default { get; } = new();
+
+    /// <summary>The folder holding <c>node_modules</c> with the pinned <c>deno</c> and <c>pyodide</c> packages.</summary>
+    /// <value>The default is null: the <c>ANYDEF_RUNTIME_DIR</c> environment variable, then the folder the build installed, then the per-user cache.</value>
+    public string? RuntimeDirectory { get; init; }
+
+    /// <summary>The folder holding the host scripts <c>host.ts</c> and <c>worker.ts</c>.</summary>
+    /// <value>The default is null: the <c>anydef-host</c> folder beside the application.</value>
+    public string? HostDirectory { get; init; }
+
+    /// <summary>The folder for the interpreter snapshot and Deno's own cache.</summary>
+    /// <value>The default is null: <c>ANYDEF_CACHE_DIR</c>, else <c>anydef</c> under the user's local application data.</value>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>The most host processes (one per function) kept alive at once; the least recently used idle one is ended beyond it.</summary>
+    /// <value>The default is 8.</value>
+    public int MaxProcesses { get; init; } = 8;
+
+    /// <summary>How many started, idle interpreters wait for the next new function.</summary>
+    /// <value>The default is 1. Zero starts every function's process on demand.</value>
+    public int SpareProcesses { get; init; } = 1;
+
+    /// <summary>The WebAssembly heap cap of each process, in MiB; the process is recycled after a MemoryError.</summary>
+    /// <value>The default is 512 MiB.</value>
+    public int MemoryLimitMegabytes { get; init; } = 512;
+
+    /// <summary>How long a call may run after its interrupt before its process is ended.</summary>
+    /// <value>The default is 250 ms.</value>
+    public TimeSpan InterruptGrace { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long a new process may take to start and load Python.</summary>
+    /// <value>The default is 60 seconds.</value>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Whether processes start from a memory snapshot of an initialised interpreter (made once per runtime version).</summary>
+    /// <value>The default is true.</value>
+    public bool UseSnapshot { get; init; } = true;
+
+    internal void Validate()
+    {
+        var errors = new List<string>();
+        if (MaxProcesses < 1) errors.Add($"{nameof(MaxProcesses)} must be at least 1 (was {MaxProcesses}).");
+        if (SpareProcesses < 0) errors.Add($"{nameof(SpareProcesses)} must not be negative (was {SpareProcesses}).");
+        if (MemoryLimitMegabytes is < 64 or > 4096) errors.Add($"{nameof(MemoryLimitMegabytes)} must be between 64 and 4096 (was {MemoryLimitMegabytes}).");
+        if (InterruptGrace < TimeSpan.Zero) errors.Add($"{nameof(InterruptGrace)} must not be negative.");
+        if (StartTimeout <= TimeSpan.Zero) errors.Add($"{nameof(StartTimeout)} must be positive.");
+        if (errors.Count > 0) throw new ArgumentException("Invalid sandbox options: " + string.Join(" ", errors));
+    }
+}

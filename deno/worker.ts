@@ -1,0 +1,169 @@
+// The Pyodide side of an AnyDef sandbox host. It runs in a Web Worker whose Deno permissions are narrowed
+// to reading the Pyodide files; it never sees the protocol socket. It talks only to host.ts.
+/// <reference lib="deno.worker" />
+
+type Init = {
+  indexDir: string;
+  moduleUrl: string;
+  memoryBytes: number;
+  interrupt: SharedArrayBuffer;
+  snapshot?: Uint8Array;
+  makeSnapshot: boolean;
+};
+
+// Runs inside Python. Kept small: it compiles once, runs each call in a fresh namespace, and turns every
+// outcome into JSON text so that no Python object crosses into JavaScript.
+const RUNTIME = String.raw`
+import builtins as _b, json as _json, sys as _sys, traceback as _tb, inspect as _inspect
+
+def _anydef_default(o):
+    if isinstance(o, (set, frozenset)):
+        return sorted(o, key=repr)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if hasattr(o, "__dict__"):
+        return o.__dict__
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+_anydef_encoder = _json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_anydef_default)
+_anydef_loads = _json.loads
+
+def _anydef_error(e):
+    t = e.__traceback__
+    while t is not None and t.tb_frame.f_code.co_filename == "<exec>":
+        t = t.tb_next
+    tb = "".join(_tb.format_exception(type(e), e, t))
+    return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": tb[-8000:],
+                                   "__anydef_memory__": isinstance(e, MemoryError)})
+
+def _anydef_compile(code, name):
+    try:
+        co = compile(code, "<" + name + ">", "exec")
+        ns = {"__name__": "__anydef__", "__builtins__": _b}
+        exec(co, ns)
+        fn = ns.get(name)
+        if not callable(fn):
+            raise NameError(f"the code does not define a function named '{name}'")
+        params = []
+        for p in _inspect.signature(fn).parameters.values():
+            params.append({"name": p.name, "kind": p.kind.name, "has_default": p.default is not p.empty})
+        return co, _anydef_encoder.encode({"ok": True, "params": params})
+    except BaseException as e:
+        return None, _anydef_error(e)
+
+def _anydef_invoke(co, name, args):
+    ns = {"__name__": "__anydef__", "__builtins__": _b}
+    exec(co, ns)
+    return ns[name](*args[0], **args[1])
+
+def _anydef_call(co, name, args_json):
+    try:
+        r = _anydef_invoke(co, name, _anydef_loads(args_json))
+        return '{"ok":true,"result":' + _anydef_encoder.encode(r) + "}"
+    except BaseException as e:
+        return _anydef_error(e)
+
+def _anydef_batch(co, name, batch_json):
+    out = []
+    for args in _anydef_loads(batch_json):
+        try:
+            r = _anydef_invoke(co, name, args)
+            out.append('{"ok":true,"result":' + _anydef_encoder.encode(r) + "}")
+        except BaseException as e:
+            out.append(_anydef_error(e))
+            if isinstance(e, (KeyboardInterrupt, MemoryError)):
+                break
+    return "[" + ",".join(out) + "]"
+`;
+
+let pyodide: any;
+let compiled: any;
+let functionName = "";
+let stdout: string[] = [];
+let stdoutSize = 0;
+const STDOUT_CAP = 64 * 1024;
+
+function capture(text: string) {
+  if (stdoutSize >= STDOUT_CAP) return;
+  const room = STDOUT_CAP - stdoutSize;
+  const piece = text.length + 1 > room ? text.slice(0, room) : text + "\n";
+  stdout.push(piece);
+  stdoutSize += piece.length;
+}
+
+function takeStdout(): string {
+  const s = stdout.join("");
+  stdout = [];
+  stdoutSize = 0;
+  return s;
+}
+
+// WebAssembly memory never shrinks, so the heap is capped before Pyodide allocates it: a runaway
+// allocation becomes a MemoryError inside Python instead of a host that eats the machine.
+function capWasmMemory(limitBytes: number) {
+  const grow = WebAssembly.Memory.prototype.grow;
+  WebAssembly.Memory.prototype.grow = function (this: WebAssembly.Memory, pages: number) {
+    if (this.buffer.byteLength + pages * 65536 > limitBytes) throw new RangeError("AnyDef memory cap reached");
+    return grow.call(this, pages);
+  };
+}
+
+async function init(msg: Init) {
+  capWasmMemory(msg.memoryBytes);
+  const options: Record<string, unknown> = {
+    indexURL: msg.indexDir,
+    stdout: capture,
+    stderr: capture,
+    fullStdLib: false,
+  };
+  if (msg.makeSnapshot) options._makeSnapshot = true;
+  if (msg.snapshot) options._loadSnapshot = msg.snapshot;
+  const { loadPyodide } = await import(msg.moduleUrl);
+  pyodide = await loadPyodide(options);
+  if (!msg.snapshot) pyodide.runPython(RUNTIME);
+  pyodide.setInterruptBuffer(new Uint8Array(msg.interrupt));
+  if (msg.makeSnapshot) {
+    const bytes: Uint8Array = pyodide.makeMemorySnapshot();
+    self.postMessage({ type: "snapshot", bytes }, [bytes.buffer]);
+    return;
+  }
+  takeStdout();
+  self.postMessage({ type: "ready" });
+}
+
+function reply(id: number, text: string) {
+  self.postMessage({ type: "reply", id, text, stdout: takeStdout() });
+}
+
+self.onmessage = async (e: MessageEvent) => {
+  const msg = e.data;
+  try {
+    switch (msg.type) {
+      case "init":
+        await init(msg);
+        break;
+      case "load": {
+        const g = pyodide.globals;
+        const res = g.get("_anydef_compile")(msg.code, msg.function);
+        const [co, text] = res.toJs({ depth: 1 });
+        res.destroy();
+        if (co) {
+          compiled?.destroy?.();
+          compiled = co;
+          functionName = msg.function;
+        }
+        reply(msg.id, text);
+        break;
+      }
+      case "call":
+        reply(msg.id, pyodide.globals.get("_anydef_call")(compiled, functionName, msg.args));
+        break;
+      case "batch":
+        reply(msg.id, pyodide.globals.get("_anydef_batch")(compiled, functionName, msg.args));
+        break;
+    }
+  } catch (err) {
+    // A JavaScript-level failure here means the interpreter is no longer trustworthy (Pyodide fatal error).
+    self.postMessage({ type: "fatal", id: msg.id, message: String(err && (err as Error).stack || err) });
+  }
+};

@@ -1,0 +1,35 @@
+namespace AnyDefNet;
+
+/// <summary>
+/// The entry point: declare a function by its name, its description and its types; a language model writes it in
+/// Python once, and every call runs that code in the sandbox.
+/// </summary>
+/// <example>
+/// <code>
+/// record SlugArgs(string Text);
+/// var slugify = AnyDef.Define&lt;SlugArgs, string&gt;("slugify", "Lower-case the text and join its words with hyphens.");
+/// Console.WriteLine(slugify(new SlugArgs("Hello, World!"))); // hello-world
+/// </code>
+/// </example>
+public static class AnyDef
+{
+    /// <summary>Declares a function and returns it as an object with sync, async and batch calls.</summary>
+    /// <param name="name">The Python function name (letters, digits, underscores).</param>
+    /// <param name="description">What the function does; the docstring the model implements.</param>
+    /// <param name="options">Settings; <see cref="AnyDefOptions.Default"/> when null.</param>
+    public static AnyDefFunction<TArgs, TResult> Function<TArgs, TResult>(string name, string description, AnyDefOptions? options = null) =>
+        new(name, description, options ?? AnyDefOptions.Default);
+
+    /// <summary>Declares a function and returns a synchronous delegate; the code is resolved on the first call.</summary>
+    public static Func<TArgs, TResult> Define<TArgs, TResult>(string name, string description, AnyDefOptions? options = null) =>
+        Function<TArgs, TResult>(name, description, options).Invoke;
+
+    /// <summary>Declares a function and returns an asynchronous delegate; the code is resolved on the first call.</summary>
+    public static Func<TArgs, CancellationToken, Task<TResult>> DefineAsync<TArgs, TResult>(string name, string description, AnyDefOptions? options = null) =>
+        Function<TArgs, TResult>(name, description, options).InvokeAsync;
+
+    /// <summary>Declares a function and runs it once.</summary>
+    public static Task<TResult> RunAsync<TArgs, TResult>(string name, string description, TArgs args, AnyDefOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        Function<TArgs, TResult>(name, description, options).InvokeAsync(args, cancellationToken);
+}

@@ -1,0 +1,139 @@
+using System.Buffers;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using AnyDefNet.Internal;
+
+namespace AnyDefNet;
+
+/// <summary>
+/// A declared function: its spec, its code (resolved once, on first use) and the ways to call it.
+/// Obtain one with <see cref="AnyDef.Function{TArgs,TResult}"/>.
+/// </summary>
+/// <typeparam name="TArgs">A record whose properties, in declaration order, are the parameters.</typeparam>
+/// <typeparam name="TResult">The result type.</typeparam>
+public sealed class AnyDefFunction<TArgs, TResult>
+{
+    private static readonly PropertyInfo[] s_properties = [.. Specs.PythonTypes.Properties(typeof(TArgs))];
+    private readonly PythonSandbox _sandbox;
+    private GeneratedCode? _code;
+
+    internal AnyDefFunction(string name, string description, AnyDefOptions options)
+    {
+        options.Validate();
+        Spec = FunctionSpec.For<TArgs, TResult>(name, description);
+        Options = options;
+        _sandbox = PythonSandbox.GetShared(options.Sandbox);
+    }
+
+    /// <summary>What the model is (or was) asked to write.</summary>
+    public FunctionSpec Spec { get; }
+
+    /// <summary>The settings this function runs with.</summary>
+    public AnyDefOptions Options { get; }
+
+    /// <summary>Returns the function's code: from memory, the store, or the model (once).</summary>
+    /// <exception cref="FunctionNotStoredException">Frozen mode is on and the store lacks the function.</exception>
+    /// <exception cref="ModelException">The model could not be asked.</exception>
+    /// <exception cref="CodeGenerationException">The model gave no usable code.</exception>
+    public async Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_code is { } code) return code;
+        code = await CodeResolver.ResolveAsync(Spec, Options, _sandbox, cancellationToken).ConfigureAwait(false);
+        if (Interlocked.CompareExchange(ref _code, code, null) is null && Options.Debug) WriteDebug(code);
+        return _code;
+    }
+
+    /// <summary>Calls the function in the sandbox.</summary>
+    /// <exception cref="PythonExecutionException">The Python code raised.</exception>
+    /// <exception cref="SandboxTimeoutException">The call ran past <see cref="AnyDefOptions.Timeout"/>.</exception>
+    /// <exception cref="ResultConversionException">The result does not fit <typeparamref name="TResult"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<TResult> InvokeAsync(TArgs args, CancellationToken cancellationToken = default)
+    {
+        var packed = Pack(args);
+        var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
+        var result = await _sandbox.CallAsync(code.Code, Spec.Name, packed, Options.Timeout, cancellationToken).ConfigureAwait(false);
+        if (result.Output.Length > 0 && Options.Debug) Debug($"[anydef] {Spec.Name} printed:\n{result.Output}");
+        return Convert(result.ResultJson, code.Code);
+    }
+
+    /// <summary>Calls the function synchronously; safe on any thread, including one with a synchronization context.</summary>
+    public TResult Invoke(TArgs args) =>
+        Task.Run(() => InvokeAsync(args, CancellationToken.None)).GetAwaiter().GetResult();
+
+    /// <summary>Calls the function over many inputs in one round trip to the sandbox; results come back in input order.</summary>
+    /// <remarks><see cref="AnyDefOptions.Timeout"/> applies to the whole batch. The first input that fails raises its error.</remarks>
+    public async Task<IReadOnlyList<TResult>> MapAsync(IEnumerable<TArgs> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var packed = inputs.Select(Pack).ToList();
+        if (packed.Count == 0) return [];
+        var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
+        var outcomes = await _sandbox.CallBatchAsync(code.Code, Spec.Name, packed, Options.Timeout, cancellationToken).ConfigureAwait(false);
+        return [.. outcomes.Select(o => Convert(o().ResultJson, code.Code))];
+    }
+
+    private string Pack(TArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        try
+        {
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartArray();
+                w.WriteStartArray();
+                foreach (var p in s_properties) JsonSerializer.Serialize(w, p.GetValue(args), p.PropertyType, Json.Options);
+                w.WriteEndArray();
+                w.WriteStartObject();
+                w.WriteEndObject();
+                w.WriteEndArray();
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new ArgumentSerializationException(Spec.Name, typeof(TArgs), ex);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private TResult Convert(string json, string code)
+    {
+        try
+        {
+            var value = JsonSerializer.Deserialize<TResult>(json, Json.Options);
+            if (value is null && typeof(TResult).IsValueType == false && json == "null" && !AllowsNull)
+            {
+                throw new JsonException("null is not a value of a non-nullable result type.");
+            }
+
+            return value!;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new ResultConversionException(Spec.Name, json, typeof(TResult), code, ex);
+        }
+    }
+
+    // A reference-type result can only be null when the spec says "| None", which nullable TResult declarations do not carry.
+    private static bool AllowsNull => Nullable.GetUnderlyingType(typeof(TResult)) is not null || typeof(TResult) == typeof(object) || typeof(TResult) == typeof(JsonElement);
+
+    private void WriteDebug(GeneratedCode code)
+    {
+        var origin = code.Source switch
+        {
+            "store" => $"from the store ({code.StorePath})",
+            "model" => $"generated by {code.Model}" + (code.StorePath is null ? "" : $", saved to {code.StorePath}"),
+            _ => "from the in-memory cache",
+        };
+        Debug($"[anydef] {Spec.Name}: code {origin}\n{code.Code}");
+    }
+
+    private void Debug(string text)
+    {
+        var writer = Options.DebugWriter ?? Console.Error;
+        lock (writer) writer.WriteLine(text);
+    }
+}

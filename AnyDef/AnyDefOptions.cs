@@ -1,0 +1,77 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
+
+namespace AnyDefNet;
+
+/// <summary>Settings of an AnyDef function. Immutable: change a copy with <c>with</c>.</summary>
+public sealed record AnyDefOptions
+{
+    /// <summary>The default settings.</summary>
+    public static AnyDefOptions Default { get; } = new();
+
+    /// <summary>The model that writes the code.</summary>
+    /// <value>The default is null: <c>ANYDEF_MODEL</c>, else a current small OpenAI model.</value>
+    public string? Model { get; init; }
+
+    /// <summary>The API key for the default OpenAI client.</summary>
+    /// <value>The default is null: <c>OPENAI_API_KEY</c>.</value>
+    public string? ApiKey { get; init; }
+
+    /// <summary>The base URL of an OpenAI-compatible server (vLLM, Ollama, LM Studio, Azure).</summary>
+    /// <value>The default is null: <c>OPENAI_BASE_URL</c>, else OpenAI.</value>
+    public Uri? Endpoint { get; init; }
+
+    /// <summary>Any chat client (Anthropic, Ollama, Azure, a decorated client); it replaces the default OpenAI client.</summary>
+    public IChatClient? ChatClient { get; init; }
+
+    /// <summary>How long one call of the function may run in the sandbox.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one model request may take.</summary>
+    /// <value>The default is 120 seconds.</value>
+    public TimeSpan ModelTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How many times the model is asked before generation fails.</summary>
+    /// <value>The default is 3.</value>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Whether to print the code (and where it came from) to <see cref="DebugWriter"/>.</summary>
+    public bool Debug { get; init; }
+
+    /// <summary>Where debug output goes.</summary>
+    /// <value>The default is null: standard error.</value>
+    public TextWriter? DebugWriter { get; init; }
+
+    /// <summary>A folder of reviewed <c>.py</c> files, read before the model is asked and written after.</summary>
+    /// <value>The default is null: <c>ANYDEF_STORE_DIR</c>, else no store.</value>
+    public string? StoreDirectory { get; init; }
+
+    /// <summary>Never call the model: a function missing from the store is an error.</summary>
+    /// <value>The default is false (or true when <c>ANYDEF_FROZEN=1</c>).</value>
+    public bool Frozen { get; init; }
+
+    /// <summary>Where AnyDef logs what it does.</summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>The in-memory code cache.</summary>
+    /// <value>The default is null: one cache shared by the whole process.</value>
+    public IMemoryCache? Cache { get; init; }
+
+    /// <summary>The sandbox settings; equal settings share one process pool.</summary>
+    public SandboxOptions Sandbox { get; init; } = SandboxOptions.Default;
+
+    internal string? EffectiveStoreDirectory => StoreDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_STORE_DIR") is { Length: > 0 } d ? d : null);
+
+    internal bool EffectiveFrozen => Frozen || Environment.GetEnvironmentVariable("ANYDEF_FROZEN") is "1" or "true";
+
+    internal void Validate()
+    {
+        var errors = new List<string>();
+        if (Timeout <= TimeSpan.Zero) errors.Add($"{nameof(Timeout)} must be positive.");
+        if (ModelTimeout <= TimeSpan.Zero) errors.Add($"{nameof(ModelTimeout)} must be positive.");
+        if (MaxAttempts < 1) errors.Add($"{nameof(MaxAttempts)} must be at least 1.");
+        if (errors.Count > 0) throw new ArgumentException("Invalid AnyDef options: " + string.Join(" ", errors));
+    }
+}

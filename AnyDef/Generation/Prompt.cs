@@ -1,0 +1,44 @@
+using System.Text;
+using Microsoft.Extensions.AI;
+
+namespace AnyDefNet.Generation;
+
+/// <summary>The messages that ask a model for a function, and those that ask it to repair one.</summary>
+internal static class Prompt
+{
+    public const string System =
+        """
+        You write one Python 3.12 function. Rules:
+        - Implement exactly the signature given, with the same name and parameters, and nothing the caller must call first.
+        - Pure function: no input or output of any kind (no files, network, environment, subprocesses, input(), threads).
+        - Standard library only; import inside the function or at the top of the module.
+        - Return JSON-serialisable data only: dict with str keys, list, str, int, float, bool or None.
+          A TypedDict result is a plain dict with exactly those keys.
+        - Raise a built-in exception (ValueError, TypeError, ...) with a clear message for invalid input.
+        Reply with the complete code in one ```python fenced block and nothing else.
+        """;
+
+    public static List<ChatMessage> For(FunctionSpec spec)
+    {
+        var user = new StringBuilder();
+        user.AppendLine("Write this function:").AppendLine().AppendLine("```python");
+        if (spec.TypeDefinitions.Count > 0)
+        {
+            user.AppendLine("from typing import Any, Literal, TypedDict").AppendLine();
+            foreach (var d in spec.TypeDefinitions) user.AppendLine(d).AppendLine();
+        }
+
+        user.AppendLine(spec.Signature + ":");
+        user.AppendLine("    \"\"\"");
+        foreach (var line in spec.Description.Split('\n')) user.AppendLine("    " + line.TrimEnd());
+        user.AppendLine("    \"\"\"").AppendLine("```").AppendLine();
+        if (spec.Parameters.Count > 0)
+        {
+            user.AppendLine("Parameters (the caller's C# types, for reference):");
+            foreach (var p in spec.Parameters) user.AppendLine($"- {p.PythonName}: {p.Hint} (C# {p.ClrType} {p.ClrName})");
+        }
+
+        user.AppendLine($"Returns: {spec.ReturnHint}");
+        return [new ChatMessage(ChatRole.System, System), new ChatMessage(ChatRole.User, user.ToString())];
+    }
+}

@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace AnyDefNet;
+
+/// <summary>
+/// What the model is asked to write: the function's name, Python signature, docstring and the types it uses.
+/// Its <see cref="Hash"/> keys the cache and the store.
+/// </summary>
+public sealed record FunctionSpec
+{
+    /// <summary>Bump to invalidate every stored and cached function when the prompt changes meaning.</summary>
+    public const int PromptVersion = 1;
+
+    /// <summary>Creates a spec from its parts; <see cref="FunctionSpec.For{TArgs,TResult}"/> builds one from C# types.</summary>
+    public FunctionSpec(string name, string description, IReadOnlyList<ParameterSpec> parameters, string returnHint, IReadOnlyList<string> typeDefinitions)
+    {
+        if (!Specs.Naming.IsPythonIdentifier(name))
+        {
+            throw new ArgumentException($"'{name}' is not a valid Python function name: use letters, digits and underscores, not starting with a digit, and no keyword.", nameof(name));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(description);
+        Name = name;
+        Description = description.Trim();
+        Parameters = parameters;
+        ReturnHint = returnHint;
+        TypeDefinitions = typeDefinitions;
+        Signature = $"def {name}({string.Join(", ", parameters.Select(p => $"{p.PythonName}: {p.Hint}"))}) -> {returnHint}";
+        Hash = ComputeHash();
+    }
+
+    /// <summary>The Python function name.</summary>
+    public string Name { get; }
+
+    /// <summary>What the function does, in the user's words; it becomes the docstring.</summary>
+    public string Description { get; }
+
+    /// <summary>The parameters, in order.</summary>
+    public IReadOnlyList<ParameterSpec> Parameters { get; }
+
+    /// <summary>The Python type hint of the result.</summary>
+    public string ReturnHint { get; }
+
+    /// <summary>TypedDict definitions of the records the signature uses.</summary>
+    public IReadOnlyList<string> TypeDefinitions { get; }
+
+    /// <summary>The Python signature line, without the trailing colon.</summary>
+    public string Signature { get; }
+
+    /// <summary>A stable hash of everything that shapes the generated code (name, signature, types, description, prompt version).</summary>
+    public string Hash { get; }
+
+    /// <summary>Builds the spec of a function whose parameters are the properties of <typeparamref name="TArgs"/>.</summary>
+    public static FunctionSpec For<TArgs, TResult>(string name, string description)
+    {
+        var types = new Specs.PythonTypes();
+        var parameters = Specs.PythonTypes.Properties(typeof(TArgs))
+            .Select(p => new ParameterSpec(Specs.Naming.Snake(p.Name), p.Name, types.Hint(p), FriendlyName(p.PropertyType)))
+            .ToList();
+        var returnHint = types.Hint(typeof(TResult));
+        return new FunctionSpec(name, description, parameters, returnHint, types.Definitions);
+    }
+
+    private string ComputeHash()
+    {
+        var canonical = JsonSerializer.Serialize(new object[] { PromptVersion, Name, Signature, TypeDefinitions, Description });
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))).ToLowerInvariant();
+    }
+
+    internal static string FriendlyName(Type t)
+    {
+        if (Nullable.GetUnderlyingType(t) is { } inner) return FriendlyName(inner) + "?";
+        if (t.IsArray) return FriendlyName(t.GetElementType()!) + "[]";
+        if (!t.IsGenericType) return t.Name;
+        return t.Name.Split('`')[0] + "<" + string.Join(", ", t.GetGenericArguments().Select(FriendlyName)) + ">";
+    }
+}

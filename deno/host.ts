@@ -81,6 +81,8 @@ async function serve() {
     return writing;
   };
 
+  let readerDone: () => void = () => {};
+  const drained = new Promise<void>((resolve) => (readerDone = resolve));
   const queue: Request[] = [];
   let running: Request | undefined;
   let deadlineTimer: number | undefined;
@@ -94,9 +96,20 @@ async function serve() {
   async function die(kind: string, message: string) {
     if (dying) return;
     dying = true;
-    if (running) await send({ id: running.id, ok: false, error: { kind, type: kind, message }, stdout: "" });
-    for (const r of queue) await send({ id: r.id, ok: false, error: { kind: "requeue", type: "requeue", message } });
+    // "exiting" tells the library to send nothing more here; what it sent meanwhile is never started.
+    if (running) await send({ id: running.id, ok: false, exiting: true, error: { kind, type: kind, message }, stdout: "" });
+    for (const r of queue) await send({ id: r.id, ok: false, exiting: true, error: { kind: "requeue", type: "requeue", message } });
+    if (!running && queue.length === 0) await send({ id: 0, ok: false, exiting: true, error: { kind, type: kind, message } });
     await writing.catch(() => {});
+    // Exiting with unread input on the socket would reset the connection and could drop the replies above:
+    // half-close, let the library read them and hang up, and exit then (or after a bound).
+    try {
+      await conn.closeWrite();
+    } catch {
+      // already closed
+    }
+    setTimeout(() => ended(kind === "fatal" ? 2 : 3), 2000);
+    await drained;
     ended(kind === "fatal" ? 2 : 3);
   }
 
@@ -175,6 +188,7 @@ async function serve() {
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of conn.readable) {
+    if (dying) continue;
     buffered += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = buffered.indexOf("\n")) >= 0) {
@@ -197,6 +211,7 @@ async function serve() {
       next();
     }
   }
+  readerDone();
   // The library closed the channel: nothing more to do.
-  ended(0);
+  if (!dying) ended(0);
 }

@@ -56,23 +56,31 @@ def _anydef_invoke(co, name, args):
     exec(co, ns)
     return ns[name](*args[0], **args[1])
 
+def _anydef_encode(r):
+    try:
+        return '{"ok":true,"result":' + _anydef_encoder.encode(r) + "}"
+    except (TypeError, ValueError, RecursionError) as e:
+        return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": "",
+                                       "unencodable": repr(r)[:500]})
+
 def _anydef_call(co, name, args_json):
     try:
         r = _anydef_invoke(co, name, _anydef_loads(args_json))
-        return '{"ok":true,"result":' + _anydef_encoder.encode(r) + "}"
     except BaseException as e:
         return _anydef_error(e)
+    return _anydef_encode(r)
 
 def _anydef_batch(co, name, batch_json):
     out = []
     for args in _anydef_loads(batch_json):
         try:
             r = _anydef_invoke(co, name, args)
-            out.append('{"ok":true,"result":' + _anydef_encoder.encode(r) + "}")
         except BaseException as e:
             out.append(_anydef_error(e))
             if isinstance(e, (KeyboardInterrupt, MemoryError)):
                 break
+            continue
+        out.append(_anydef_encode(r))
     return "[" + ",".join(out) + "]"
 `;
 
@@ -156,10 +164,10 @@ self.onmessage = async (e: MessageEvent) => {
         break;
       }
       case "call":
-        reply(msg.id, pyodide.globals.get("_anydef_call")(compiled, functionName, msg.args));
+        reply(msg.id, await pyodide.globals.get("_anydef_call").callPromising(compiled, functionName, msg.args));
         break;
       case "batch":
-        reply(msg.id, pyodide.globals.get("_anydef_batch")(compiled, functionName, msg.args));
+        reply(msg.id, await pyodide.globals.get("_anydef_batch").callPromising(compiled, functionName, msg.args));
         break;
     }
   } catch (err) {

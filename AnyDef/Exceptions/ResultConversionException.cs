@@ -5,7 +5,8 @@ public sealed class ResultConversionException : AnyDefException
 {
     /// <summary>Creates the exception.</summary>
     public ResultConversionException(string functionName, string json, Type targetType, string code, Exception? innerException = null)
-        : base($"The Python function '{functionName}' returned {Shorten(json)}, which does not convert to {targetType.Name}. " +
+        : base($"The Python function '{functionName}' returned {Shorten(json)}, which " +
+               (targetType == typeof(System.Text.Json.JsonElement) ? "is not JSON-serialisable data. " : $"does not convert to {targetType.Name}. ") +
                "Fix the stored code or regenerate it (delete its file in the store).", innerException)
     {
         FunctionName = functionName;

@@ -84,6 +84,12 @@ public sealed partial class PythonSandbox
         }
     }
 
+    /// <summary>The operating system id of the process that runs this code, if one is running.</summary>
+    internal int? ProcessIdOf(string code, string functionName) =>
+        _functions.TryGetValue(FunctionKey(code, functionName), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully
+            ? lazy.Value.Result.Host.ProcessId
+            : null;
+
     private async Task<HostProcess> TakeSpareAsync()
     {
         var (location, snapshot) = await RuntimeAsync(CancellationToken.None).ConfigureAwait(false);

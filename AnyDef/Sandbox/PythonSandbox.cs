@@ -148,6 +148,12 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     {
         if (item.GetProperty("ok").GetBoolean()) return new SandboxResult(item.GetProperty("result").GetRawText(), output);
         var type = item.GetProperty("type").GetString() ?? "Exception";
+        if (item.TryGetProperty("unencodable", out var value))
+        {
+            throw new ResultConversionException(functionName, value.GetString() ?? "", typeof(System.Text.Json.JsonElement), code,
+                new InvalidOperationException($"{type}: {item.GetProperty("message").GetString()}"));
+        }
+
         var message = item.GetProperty("message").GetString() ?? "";
         if (type == "MemoryError")
         {

@@ -29,6 +29,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private Timer? _watchdog;
     private long _lastProgress = Environment.TickCount64;
     private string? _deathReason;
+    private volatile bool _exiting;
 
     private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout);
 
@@ -43,7 +44,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public int ProcessId { get; private set; }
 
     /// <summary>Whether the process is still able to take requests.</summary>
-    public bool IsAlive => _deathReason is null;
+    public bool IsAlive => _deathReason is null && !_exiting;
 
     /// <summary>Requests sent and not yet answered.</summary>
     public int InFlight => _pending.Count;
@@ -217,6 +218,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
                     continue;
                 }
 
+                if (root.TryGetProperty("exiting", out var exiting) && exiting.GetBoolean()) _exiting = true;
                 var id = root.GetProperty("id").GetInt64();
                 Volatile.Write(ref _lastProgress, Environment.TickCount64);
                 if (_pending.TryRemove(id, out var p)) p.Completion.TrySetResult(HostReply.Parse(root));
@@ -251,7 +253,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
         _logger.LogDebug("Sandbox host {Pid} ended: {Reason}", ProcessId, reason);
         foreach (var id in _pending.Keys)
         {
-            if (_pending.TryRemove(id, out var p)) p.Completion.TrySetException(Crashed());
+            if (!_pending.TryRemove(id, out var p)) continue;
+            // After the host announced its exit it starts nothing new: those requests are safe to send elsewhere.
+            if (_exiting) p.Completion.TrySetResult(new HostReply(false, null, "", "requeue", reason));
+            else p.Completion.TrySetException(Crashed());
         }
 
         _ready.TrySetException(new SandboxUnavailableException($"The sandbox host ended while starting ({reason}). Host output: {LogTail()}"));

@@ -28,13 +28,10 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
             ?? Environment.GetEnvironmentVariable("ANYDEF_CACHE_DIR")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "anydef");
 
-        var candidates = new List<string?>
-        {
-            options.RuntimeDirectory,
-            Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR"),
-            ReadPointer(Path.Combine(hostDir, "runtime-dir.txt")),
-            hostDir,
-        };
+        // An explicit choice is the only candidate: silently running another runtime would hide a mistake.
+        List<string?> candidates = options.RuntimeDirectory is { } chosen
+            ? [chosen]
+            : [Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR"), ReadPointer(Path.Combine(hostDir, "runtime-dir.txt")), hostDir];
         foreach (var dir in candidates.Where(d => !string.IsNullOrWhiteSpace(d)))
         {
             var deno = DenoBinary(dir!);

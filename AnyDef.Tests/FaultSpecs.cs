@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using AnyDefNet.Tests.Infrastructure;
+using FluentAssertions;
+
+namespace AnyDefNet.Tests;
+
+/// <summary>Timeouts, crashes, memory and cancellation end as typed errors and leave the sandbox healthy.</summary>
+[Collection(SandboxCollection.Name)]
+public sealed class FaultSpecs(SandboxFixture fixture)
+{
+    private PythonSandbox Sandbox => fixture.Sandbox;
+
+    private async Task ShouldStillWorkAsync()
+    {
+        (await Sandbox.RunAsync("def healthy(a, b):\n    return a + b\n", "healthy", "[40, 2]")).ResultJson.Should().Be("42");
+    }
+
+    [Theory]
+    [InlineData("while True:\n        pass", "pure-Python loop, stopped by the interrupt")]
+    [InlineData("import time\n    time.sleep(60)", "sleep, which the interrupt does not reach")]
+    [InlineData("return sum(range(10**12))", "C loop")]
+    [InlineData("while True:\n        try:\n            while True: pass\n        except BaseException:\n            pass", "code that swallows the interrupt")]
+    [InlineData("import js\n    js.eval('while(true){}')", "JavaScript busy loop")]
+    public async Task A_call_that_runs_too_long_times_out_and_the_next_call_of_the_same_function_works(string body, string because)
+    {
+        var code = $"def slow(x):\n    if x == 0:\n        return 'fast'\n    {body}\n";
+
+        var watch = Stopwatch.StartNew();
+        var error = (await Sandbox.Invoking(s => s.RunAsync(code, "slow", "[1]", timeout: TimeSpan.FromMilliseconds(500)))
+            .Should().ThrowAsync<SandboxTimeoutException>(because)).Which;
+        watch.Stop();
+
+        error.Timeout.Should().Be(TimeSpan.FromMilliseconds(500));
+        error.FunctionName.Should().Be("slow");
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "the grace period is short and the host is ended after it");
+        (await Sandbox.RunAsync(code, "slow", "[0]")).ResultJson.Should().Be("\"fast\"");
+        await ShouldStillWorkAsync();
+    }
+
+    [Fact]
+    public async Task A_timeout_is_an_AnyDef_error_distinct_from_cancellation()
+    {
+        var run = () => Sandbox.RunAsync("def spin():\n    while True: pass\n", "spin", timeout: TimeSpan.FromMilliseconds(200));
+
+        (await run.Should().ThrowAsync<AnyDefException>()).Which.Should().NotBeAssignableTo<OperationCanceledException>();
+    }
+
+    [Fact]
+    public async Task Cancelling_a_call_ends_it_promptly_and_leaves_the_sandbox_healthy()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var watch = Stopwatch.StartNew();
+
+        await Sandbox.Invoking(s => s.RunAsync("def forever():\n    while True: pass\n", "forever", cancellationToken: cts.Token))
+            .Should().ThrowAsync<OperationCanceledException>();
+
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
+        (await Sandbox.RunAsync("def forever():\n    while True: pass\n", "forever", timeout: TimeSpan.FromMilliseconds(200))
+            .ContinueWith(t => t.Exception?.InnerException?.GetType())).Should().Be<SandboxTimeoutException>();
+        await ShouldStillWorkAsync();
+    }
+
+    [Fact]
+    public async Task A_host_killed_from_outside_fails_only_the_calls_in_flight_and_the_next_calls_work()
+    {
+        const string code = "def nap(x):\n    import time\n    time.sleep(x)\n    return x\n";
+        await Sandbox.RunAsync(code, "nap", "[0]");
+        var inFlight = Enumerable.Range(0, 4).Select(_ => Sandbox.RunAsync(code, "nap", "[2]")).ToList();
+        await Task.Delay(300);
+
+        var pid = Sandbox.ProcessIdOf(code, "nap");
+        pid.Should().NotBeNull();
+        Process.GetProcessById(pid!.Value).Kill();
+
+        foreach (var call in inFlight)
+        {
+            await call.Invoking(c => c).Should().ThrowAsync<SandboxCrashedException>();
+        }
+
+        (await Sandbox.RunAsync(code, "nap", "[0]")).ResultJson.Should().Be("0");
+        await ShouldStillWorkAsync();
+    }
+
+    [Fact]
+    public async Task Running_out_of_memory_is_a_typed_error_and_the_process_is_recycled()
+    {
+        const string code = "def hog(n):\n    a = []\n    while True:\n        a.append(bytearray(10**6))\n";
+
+        await Sandbox.Invoking(s => s.RunAsync(code, "hog", "[1]", timeout: TimeSpan.FromSeconds(20)))
+            .Should().ThrowAsync<SandboxMemoryException>();
+
+        await ShouldStillWorkAsync();
+    }
+
+    [Fact]
+    public async Task A_huge_allocation_fails_inside_python()
+    {
+        var error = (await Sandbox.Invoking(s => s.RunAsync("def big():\n    return len(bytearray(10**10))\n", "big"))
+            .Should().ThrowAsync<AnyDefException>()).Which;
+
+        error.Should().Match<AnyDefException>(e => e is SandboxMemoryException || (e is PythonExecutionException && ((PythonExecutionException)e).PythonType == "OverflowError"));
+        await ShouldStillWorkAsync();
+    }
+}

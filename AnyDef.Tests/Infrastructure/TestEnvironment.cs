@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Caching.Memory;
+
+namespace AnyDefNet.Tests.Infrastructure;
+
+/// <summary>Shared pieces of every test: one real sandbox for the run, a fresh fake model server per test.</summary>
+public static class TestEnvironment
+{
+    /// <summary>The sandbox settings all tests share, so its processes are started once per run.</summary>
+    public static readonly SandboxOptions Sandbox = SandboxOptions.Default with { MaxProcesses = 12, SpareProcesses = 2 };
+
+    /// <summary>Options pointed at <paramref name="server"/>, with a private cache so tests never see each other's code.</summary>
+    public static AnyDefOptions Options(FakeChatServer server) => new()
+    {
+        Endpoint = server.BaseUrl,
+        ApiKey = "test-key",
+        Model = "fake-model",
+        Sandbox = Sandbox,
+        Cache = new MemoryCache(new MemoryCacheOptions()),
+        Timeout = TimeSpan.FromSeconds(10),
+    };
+
+    /// <summary>A description no other test uses, so spec hashes never collide across tests.</summary>
+    public static string Unique(string description) => $"{description} (test {Guid.NewGuid():N})";
+
+    public static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "anydef-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}

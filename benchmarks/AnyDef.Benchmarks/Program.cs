@@ -1,1 +1,17 @@
-﻿Console.WriteLine("Hello, World!");
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*'            full run
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*' --short    a few minutes, for every change
+var isShort = args.Contains("--short");
+var job = isShort
+    ? Job.Default.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1)
+    : Job.Default.WithWarmupCount(2).WithIterationCount(10).WithLaunchCount(1);
+var config = DefaultConfig.Instance
+    .AddJob(job.WithId(isShort ? "short" : "full"))
+    .AddColumn(StatisticColumn.P50, StatisticColumn.P95, StatisticColumn.OperationsPerSecond)
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+BenchmarkSwitcher.FromAssembly(typeof(AnyDefNet.Benchmarks.WarmCallBenchmarks).Assembly)
+    .Run([.. args.Where(a => a != "--short")], config);

@@ -23,7 +23,6 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SandboxOptions _options;
     private readonly ILogger _logger;
-    private readonly string _socketDir;
     private Socket? _socket;
     private NetworkStream? _stream;
     private Timer? _watchdog;
@@ -33,11 +32,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout);
 
-    private HostProcess(SandboxOptions options, ILogger logger, string socketDir)
+    private HostProcess(SandboxOptions options, ILogger logger)
     {
         _options = options;
         _logger = logger;
-        _socketDir = socketDir;
     }
 
     /// <summary>The operating system id of the Deno process.</summary>
@@ -59,7 +57,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     {
         var socketDir = Directory.CreateTempSubdirectory("anydef-").FullName;
         var socketPath = Path.Combine(socketDir, "host.sock");
-        var host = new HostProcess(options, logger, socketDir);
+        var host = new HostProcess(options, logger);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -108,8 +106,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
         finally
         {
+            // Once connected (or failed) nobody else may connect: the socket's folder goes at once.
             listener.Dispose();
             TryDelete(socketPath);
+            TryDeleteDirectory(socketDir);
         }
     }
 
@@ -269,7 +269,5 @@ internal sealed partial class HostProcess : IAsyncDisposable
     {
         MarkDead("the sandbox was disposed");
         await Exited.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        TryDelete(Path.Combine(_socketDir, "host.sock"));
-        try { Directory.Delete(_socketDir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -33,6 +33,10 @@ public sealed record AnyDefOptions
     /// <value>The default is 120 seconds.</value>
     public TimeSpan ModelTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>How many times the default client retries a request that failed with HTTP 429 or 5xx or a network error.</summary>
+    /// <value>The default is 3. Backoff is exponential and honours the server's Retry-After.</value>
+    public int ModelRetries { get; init; } = 3;
+
     /// <summary>How many times the model is asked before generation fails.</summary>
     /// <value>The default is 3.</value>
     public int MaxAttempts { get; init; } = 3;
@@ -72,6 +76,7 @@ public sealed record AnyDefOptions
         if (Timeout <= TimeSpan.Zero) errors.Add($"{nameof(Timeout)} must be positive.");
         if (ModelTimeout <= TimeSpan.Zero) errors.Add($"{nameof(ModelTimeout)} must be positive.");
         if (MaxAttempts < 1) errors.Add($"{nameof(MaxAttempts)} must be at least 1.");
+        if (ModelRetries < 0) errors.Add($"{nameof(ModelRetries)} must not be negative.");
         if (errors.Count > 0) throw new ArgumentException("Invalid AnyDef options: " + string.Join(" ", errors));
     }
 }

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using Microsoft.Extensions.AI;
 using OpenAI;
 
@@ -24,7 +25,13 @@ internal static class ChatClients
                 "To run only reviewed code from the store, set a store directory.", model, null);
         }
 
-        var clientOptions = new OpenAIClientOptions();
+        // Retries of 429 and 5xx, with exponential backoff that honours Retry-After, come from the client's own
+        // HTTP pipeline (System.ClientModel); the per-request timeout is ours (ModelTimeout), so the pipeline's is off.
+        var clientOptions = new OpenAIClientOptions
+        {
+            RetryPolicy = new ClientRetryPolicy(options.ModelRetries),
+            NetworkTimeout = Timeout.InfiniteTimeSpan,
+        };
         if (endpoint is not null) clientOptions.Endpoint = endpoint;
         // Local servers commonly need no key; the client still wants one.
         return new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(key ?? "no-key"), clientOptions).AsIChatClient();

@@ -17,16 +17,21 @@ public static class AnyDef
     /// <param name="name">The Python function name (letters, digits, underscores).</param>
     /// <param name="description">What the function does; the docstring the model implements.</param>
     /// <param name="options">Settings; <see cref="AnyDefOptions.Default"/> when null.</param>
-    public static AnyDefFunction<TArgs, TResult> Function<TArgs, TResult>(string name, string description, AnyDefOptions? options = null) =>
-        new(name, description, options ?? AnyDefOptions.Default);
+    /// <param name="examples">Inputs with their expected results: generated code must reproduce them before it is used or
+    /// stored (doctests in the description count too). They are part of the spec, so changing them regenerates the code.</param>
+    public static AnyDefFunction<TArgs, TResult> Function<TArgs, TResult>(string name, string description, AnyDefOptions? options = null,
+        IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
+        new(name, description, options ?? AnyDefOptions.Default, examples);
 
     /// <summary>Declares a function and returns a synchronous delegate; the code is resolved on the first call.</summary>
-    public static Func<TArgs, TResult> Define<TArgs, TResult>(string name, string description, AnyDefOptions? options = null) =>
-        Function<TArgs, TResult>(name, description, options).Invoke;
+    public static Func<TArgs, TResult> Define<TArgs, TResult>(string name, string description, AnyDefOptions? options = null,
+        IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
+        Function(name, description, options, examples).Invoke;
 
     /// <summary>Declares a function and returns an asynchronous delegate; the code is resolved on the first call.</summary>
-    public static Func<TArgs, CancellationToken, Task<TResult>> DefineAsync<TArgs, TResult>(string name, string description, AnyDefOptions? options = null) =>
-        Function<TArgs, TResult>(name, description, options).InvokeAsync;
+    public static Func<TArgs, CancellationToken, Task<TResult>> DefineAsync<TArgs, TResult>(string name, string description, AnyDefOptions? options = null,
+        IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
+        Function(name, description, options, examples).InvokeAsync;
 
     /// <summary>Declares a function and runs it once.</summary>
     public static Task<TResult> RunAsync<TArgs, TResult>(string name, string description, TArgs args, AnyDefOptions? options = null,

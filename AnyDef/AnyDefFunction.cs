@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using AnyDefNet.Generation;
 using AnyDefNet.Internal;
 
 namespace AnyDefNet;
@@ -18,13 +19,27 @@ public sealed class AnyDefFunction<TArgs, TResult>
     private readonly PythonSandbox _sandbox;
     private GeneratedCode? _code;
 
-    internal AnyDefFunction(string name, string description, AnyDefOptions options)
+    private readonly SpecChecks _checks;
+
+    internal AnyDefFunction(string name, string description, AnyDefOptions options, IEnumerable<(TArgs Args, TResult Expected)>? examples)
     {
         options.Validate();
-        Spec = FunctionSpec.For<TArgs, TResult>(name, description);
         Options = options;
         _sandbox = PythonSandbox.GetShared(options.Sandbox);
+        var checks = (examples ?? []).Select(e => Example(name, e.Args, e.Expected)).ToList();
+        Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson)}")]);
+        _checks = new SpecChecks(checks, json => Serialize(Convert(json, "")));
     }
+
+    private ExampleCheck Example(string name, TArgs args, TResult expected)
+    {
+        var packed = Pack(args, name);
+        using var doc = JsonDocument.Parse(packed);
+        var display = $"{name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select(JsonEquivalence.AsPython))})";
+        return new ExampleCheck(packed, Serialize(expected), display);
+    }
+
+    private static string Serialize(TResult value) => JsonSerializer.Serialize(value, Json.Options);
 
     /// <summary>What the model is (or was) asked to write.</summary>
     public FunctionSpec Spec { get; }
@@ -39,7 +54,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
     public async Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken = default)
     {
         if (_code is { } code) return code;
-        code = await CodeResolver.ResolveAsync(Spec, Options, _sandbox, cancellationToken).ConfigureAwait(false);
+        code = await CodeResolver.ResolveAsync(Spec, _checks, Options, _sandbox, cancellationToken).ConfigureAwait(false);
         if (Interlocked.CompareExchange(ref _code, code, null) is null && Options.Debug) WriteDebug(code);
         return _code;
     }
@@ -74,7 +89,9 @@ public sealed class AnyDefFunction<TArgs, TResult>
         return [.. outcomes.Select(o => Convert(o().ResultJson, code.Code))];
     }
 
-    private string Pack(TArgs args)
+    private string Pack(TArgs args) => Pack(args, Spec.Name);
+
+    private static string Pack(TArgs args, string functionName)
     {
         ArgumentNullException.ThrowIfNull(args);
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -93,7 +110,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
-            throw new ArgumentSerializationException(Spec.Name, typeof(TArgs), ex);
+            throw new ArgumentSerializationException(functionName, typeof(TArgs), ex);
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -113,7 +130,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
         {
-            throw new ResultConversionException(Spec.Name, json, typeof(TResult), code, ex);
+            throw new ResultConversionException(Spec?.Name ?? "", json, typeof(TResult), code, ex);
         }
     }
 

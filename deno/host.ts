@@ -17,7 +17,7 @@ type Config = {
 
 type Request = {
   id: number;
-  op: "load" | "call" | "batch" | "cancel";
+  op: "load" | "call" | "batch" | "doctest" | "cancel";
   code?: string;
   function?: string;
   args?: string;

@@ -70,6 +70,19 @@ def _anydef_call(co, name, args_json):
         return _anydef_error(e)
     return _anydef_encode(r)
 
+def _anydef_doctest(co, name, doc):
+    import doctest, io
+    try:
+        ns = {"__name__": "__anydef__", "__builtins__": _b}
+        exec(co, ns)
+        test = doctest.DocTestParser().get_doctest(doc, ns, name, "<description>", 0)
+        out = io.StringIO()
+        runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+        runner.run(test, out=out.write, clear_globs=True)
+        return _anydef_encoder.encode({"ok": True, "result": {"attempted": runner.tries, "failed": runner.failures, "report": out.getvalue()[-4000:]}})
+    except BaseException as e:
+        return _anydef_error(e)
+
 def _anydef_batch(co, name, batch_json):
     out = []
     for args in _anydef_loads(batch_json):
@@ -165,6 +178,9 @@ self.onmessage = async (e: MessageEvent) => {
       }
       case "call":
         reply(msg.id, await pyodide.globals.get("_anydef_call").callPromising(compiled, functionName, msg.args));
+        break;
+      case "doctest":
+        reply(msg.id, await pyodide.globals.get("_anydef_doctest").callPromising(compiled, functionName, msg.args));
         break;
       case "batch":
         reply(msg.id, await pyodide.globals.get("_anydef_batch").callPromising(compiled, functionName, msg.args));

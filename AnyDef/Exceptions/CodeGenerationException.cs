@@ -4,16 +4,19 @@ namespace AnyDefNet;
 public sealed class CodeGenerationException : AnyDefException
 {
     /// <summary>Creates the exception.</summary>
-    public CodeGenerationException(string message, string functionName, IReadOnlyList<string> replies)
+    public CodeGenerationException(string message, string functionName, IReadOnlyList<GenerationAttempt> attempts)
         : base(message)
     {
         FunctionName = functionName;
-        Replies = replies;
+        Attempts = attempts;
     }
 
     /// <summary>The function being generated.</summary>
     public string FunctionName { get; }
 
+    /// <summary>Every attempt: the reply, the code taken from it and why it failed, in order.</summary>
+    public IReadOnlyList<GenerationAttempt> Attempts { get; }
+
     /// <summary>The model's replies, in order.</summary>
-    public IReadOnlyList<string> Replies { get; }
+    public IReadOnlyList<string> Replies => [.. Attempts.Select(a => a.Reply)];
 }

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using AnyDefNet.Internal;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
@@ -6,55 +7,92 @@ namespace AnyDefNet.Generation;
 
 /// <summary>
 /// Asks a chat model for a function and checks the answer in the sandbox before anyone uses it: the code must
-/// compile, define the function, and take the declared parameters. A failed check is sent back to the model with
-/// the exact error, up to <see cref="AnyDefOptions.MaxAttempts"/> times.
+/// compile, define the function with the declared parameters, return results that fit the declared type, and
+/// reproduce every example (given ones and doctests in the description). A failed check goes back to the model
+/// with the exact failure, up to <see cref="AnyDefOptions.MaxAttempts"/> times.
 /// </summary>
-internal sealed class CodeGenerator(IChatClient client, string model, PythonSandbox sandbox, ILogger logger)
+internal sealed class CodeGenerator(IChatClient client, string model, PythonSandbox sandbox, TimeSpan callTimeout, ILogger logger)
 {
-    public async Task<string> GenerateAsync(FunctionSpec spec, int maxAttempts, TimeSpan modelTimeout, CancellationToken cancellationToken)
+    public async Task<string> GenerateAsync(FunctionSpec spec, SpecChecks checks, int maxAttempts, TimeSpan modelTimeout, CancellationToken cancellationToken)
     {
         var messages = Prompt.For(spec);
-        var replies = new List<string>();
-        var failures = new List<string>();
+        var attempts = new List<GenerationAttempt>();
         for (var attempt = 1; attempt <= maxAttempts; attempt++)
         {
             var reply = await AskAsync(messages, modelTimeout, cancellationToken).ConfigureAwait(false);
-            replies.Add(reply);
             var code = CodeExtractor.Extract(reply, spec.Name);
             var problem = code is null
                 ? $"The reply contains no Python function named `{spec.Name}`. Reply with the complete function in one ```python block."
-                : await CheckAsync(spec, code, cancellationToken).ConfigureAwait(false);
+                : await CheckAsync(spec, code, checks, cancellationToken).ConfigureAwait(false);
             if (problem is null) return code!;
 
+            if (code is not null) await sandbox.ForgetAsync(code, spec.Name).ConfigureAwait(false);
             logger.LogInformation("Generated code for {Function} failed its check (attempt {Attempt} of {Max}): {Problem}", spec.Name, attempt, maxAttempts, problem);
-            failures.Add($"attempt {attempt}: {problem}");
+            attempts.Add(new GenerationAttempt(reply, code, problem));
             messages.Add(new ChatMessage(ChatRole.Assistant, reply));
             messages.Add(new ChatMessage(ChatRole.User, problem + "\nFix it and reply with the complete corrected code."));
         }
 
         throw new CodeGenerationException(
-            $"The model '{model}' gave no usable code for '{spec.Name}' in {maxAttempts} attempt(s): {string.Join("; ", failures)}. " +
-            "Make the description more precise, try a stronger model, or write the function by hand in the store.",
-            spec.Name, replies);
+            $"The model '{model}' gave no usable code for '{spec.Name}' in {maxAttempts} attempt(s): " +
+            string.Join("; ", attempts.Select((a, i) => $"attempt {i + 1}: {FirstLine(a.Failure)}")) +
+            ". Make the description more precise, try a stronger model, or write the function by hand in the store.",
+            spec.Name, attempts);
     }
 
-    private async Task<string?> CheckAsync(FunctionSpec spec, string code, CancellationToken cancellationToken)
+    private async Task<string?> CheckAsync(FunctionSpec spec, string code, SpecChecks checks, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> parameters;
         try
         {
-            parameters = await sandbox.GetParametersAsync(code, spec.Name, cancellationToken).ConfigureAwait(false);
+            var parameters = await sandbox.GetParametersAsync(code, spec.Name, cancellationToken).ConfigureAwait(false);
+            var expected = spec.Parameters.Select(p => p.PythonName).ToList();
+            if (parameters.Count != expected.Count)
+            {
+                return $"`{spec.Name}` must take exactly these parameters: ({string.Join(", ", expected)}); the code declares ({string.Join(", ", parameters)}).";
+            }
+
+            foreach (var example in checks.Examples)
+            {
+                var result = await sandbox.CallAsync(code, spec.Name, example.PackedArguments, callTimeout, cancellationToken).ConfigureAwait(false);
+                string normalized;
+                try
+                {
+                    normalized = checks.Normalize(result.ResultJson);
+                }
+                catch (ResultConversionException ex)
+                {
+                    return $"For {example.Display} the function returned {ex.Json}, which is not a valid {spec.ReturnHint}.";
+                }
+
+                if (!JsonEquivalence.Equal(normalized, example.ExpectedJson))
+                {
+                    return $"Wrong result: {example.Display} returned {JsonEquivalence.AsPython(result.ResultJson)}, expected {JsonEquivalence.AsPython(example.ExpectedJson)}.";
+                }
+            }
+
+            if (spec.Description.Contains(">>>", StringComparison.Ordinal))
+            {
+                var (_, failed, report) = await sandbox.RunDoctestsAsync(code, spec.Name, spec.Description, callTimeout, cancellationToken).ConfigureAwait(false);
+                if (failed > 0) return $"{failed} example(s) in the docstring failed:\n{report}";
+            }
+
+            return null;
         }
         catch (PythonExecutionException ex)
         {
-            return $"The code failed to load: {ex.PythonType}: {ex.PythonMessage}\n{ex.PythonTraceback}";
+            return $"The code raised {ex.PythonType}: {ex.PythonMessage}\n{ex.PythonTraceback}";
         }
-
-        var expected = spec.Parameters.Select(p => p.PythonName).ToList();
-        return parameters.Count == expected.Count
-            ? null
-            : $"`{spec.Name}` must take exactly these parameters: ({string.Join(", ", expected)}); the code declares ({string.Join(", ", parameters)}).";
+        catch (ResultConversionException ex)
+        {
+            return $"The function returned {ex.Json}, which is not JSON data (dict, list, str, int, float, bool or None).";
+        }
+        catch (AnyDefException ex) when (ex is SandboxTimeoutException or SandboxMemoryException or SandboxCrashedException)
+        {
+            return $"Running the code failed: {ex.Message}";
+        }
     }
+
+    private static string FirstLine(string s) => s.Split('\n')[0];
 
     private async Task<string> AskAsync(List<ChatMessage> messages, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -67,7 +105,7 @@ internal sealed class CodeGenerator(IChatClient client, string model, PythonSand
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ModelException($"The model '{model}' did not answer within {timeout.TotalSeconds:0} s. Try again, or raise {nameof(AnyDefOptions)}.{nameof(AnyDefOptions.ModelTimeout)}.", model, null);
+            throw new ModelException($"The model '{model}' did not answer within {timeout.TotalSeconds:0.#} s. Try again, or raise {nameof(AnyDefOptions)}.{nameof(AnyDefOptions.ModelTimeout)}.", model, null);
         }
         catch (ClientResultException ex)
         {

@@ -39,6 +39,11 @@ internal static class Prompt
         }
 
         user.AppendLine($"Returns: {spec.ReturnHint}");
+        if (spec.Examples.Count > 0)
+        {
+            user.AppendLine().AppendLine("It must satisfy these examples exactly:");
+            foreach (var e in spec.Examples) user.AppendLine("    assert " + e);
+        }
         return [new ChatMessage(ChatRole.System, System), new ChatMessage(ChatRole.User, user.ToString())];
     }
 }

@@ -110,6 +110,27 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the doctest examples of <paramref name="docstring"/> against the code; returns how many ran, failed, and the report.</summary>
+    internal async Task<(int Attempted, int Failed, string Report)> RunDoctestsAsync(string code, string functionName, string docstring,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
+        var reply = await function.Host.SendAsync("doctest", timeout, cancellationToken, args: docstring).ConfigureAwait(false);
+        using var payload = Outcome(reply, code, functionName, timeout, cancellationToken);
+        using var result = JsonDocument.Parse(Success(payload.RootElement, code, functionName, reply.Output).ResultJson);
+        var r = result.RootElement;
+        return (r.GetProperty("attempted").GetInt32(), r.GetProperty("failed").GetInt32(), r.GetProperty("report").GetString() ?? "");
+    }
+
+    /// <summary>Ends the process of code that will not be used again (a rejected candidate).</summary>
+    internal async Task ForgetAsync(string code, string functionName)
+    {
+        if (_functions.TryRemove(FunctionKey(code, functionName), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+        {
+            await lazy.Value.Result.Host.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Compiles the code in its own process (once) and returns the declared parameters of the function.</summary>
     internal async Task<IReadOnlyList<string>> GetParametersAsync(string code, string functionName, CancellationToken cancellationToken) =>
         (await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false)).Parameters;

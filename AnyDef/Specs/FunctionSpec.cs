@@ -13,8 +13,9 @@ public sealed record FunctionSpec
     /// <summary>Bump to invalidate every stored and cached function when the prompt changes meaning.</summary>
     public const int PromptVersion = 1;
 
-    /// <summary>Creates a spec from its parts; <see cref="FunctionSpec.For{TArgs,TResult}"/> builds one from C# types.</summary>
-    public FunctionSpec(string name, string description, IReadOnlyList<ParameterSpec> parameters, string returnHint, IReadOnlyList<string> typeDefinitions)
+    /// <summary>Creates a spec from its parts; <see cref="For{TArgs,TResult}(string, string)"/> builds one from C# types.</summary>
+    public FunctionSpec(string name, string description, IReadOnlyList<ParameterSpec> parameters, string returnHint, IReadOnlyList<string> typeDefinitions,
+        IReadOnlyList<string>? examples = null)
     {
         if (!Specs.Naming.IsPythonIdentifier(name))
         {
@@ -27,6 +28,7 @@ public sealed record FunctionSpec
         Parameters = parameters;
         ReturnHint = returnHint;
         TypeDefinitions = typeDefinitions;
+        Examples = examples ?? [];
         Signature = $"def {name}({string.Join(", ", parameters.Select(p => $"{p.PythonName}: {p.Hint}"))}) -> {returnHint}";
         Hash = ComputeHash();
     }
@@ -46,6 +48,9 @@ public sealed record FunctionSpec
     /// <summary>TypedDict definitions of the records the signature uses.</summary>
     public IReadOnlyList<string> TypeDefinitions { get; }
 
+    /// <summary>Examples the code must reproduce, as Python lines such as <c>add(1, 2) == 3</c>.</summary>
+    public IReadOnlyList<string> Examples { get; }
+
     /// <summary>The Python signature line, without the trailing colon.</summary>
     public string Signature { get; }
 
@@ -53,19 +58,21 @@ public sealed record FunctionSpec
     public string Hash { get; }
 
     /// <summary>Builds the spec of a function whose parameters are the properties of <typeparamref name="TArgs"/>.</summary>
-    public static FunctionSpec For<TArgs, TResult>(string name, string description)
+    public static FunctionSpec For<TArgs, TResult>(string name, string description) => For<TArgs, TResult>(name, description, []);
+
+    internal static FunctionSpec For<TArgs, TResult>(string name, string description, IReadOnlyList<string> examples)
     {
         var types = new Specs.PythonTypes();
         var parameters = Specs.PythonTypes.Properties(typeof(TArgs))
             .Select(p => new ParameterSpec(Specs.Naming.Snake(p.Name), p.Name, types.Hint(p), FriendlyName(p.PropertyType)))
             .ToList();
         var returnHint = types.Hint(typeof(TResult));
-        return new FunctionSpec(name, description, parameters, returnHint, types.Definitions);
+        return new FunctionSpec(name, description, parameters, returnHint, types.Definitions, examples);
     }
 
     private string ComputeHash()
     {
-        var canonical = JsonSerializer.Serialize(new object[] { PromptVersion, Name, Signature, TypeDefinitions, Description });
+        var canonical = JsonSerializer.Serialize(new object[] { PromptVersion, Name, Signature, TypeDefinitions, Description, Examples });
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))).ToLowerInvariant();
     }
 

@@ -33,6 +33,13 @@ public static class AnyDef
         IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
         Function(name, description, options, examples).InvokeAsync;
 
+    /// <summary>Declares a function by a Python signature line and a docstring; it takes and returns JSON.</summary>
+    /// <param name="signature">For example <c>def slugify(text: str, max_len: int = 40) -> str</c>.</param>
+    /// <param name="docstring">What the function does; doctest examples in it are checked.</param>
+    /// <param name="options">Settings; <see cref="AnyDefOptions.Default"/> when null.</param>
+    public static AnyDefDynamicFunction FromSignature(string signature, string docstring, AnyDefOptions? options = null) =>
+        new(FunctionSpec.FromSignature(signature, docstring), options ?? AnyDefOptions.Default);
+
     /// <summary>Declares a function and runs it once.</summary>
     public static Task<TResult> RunAsync<TArgs, TResult>(string name, string description, TArgs args, AnyDefOptions? options = null,
         CancellationToken cancellationToken = default) =>

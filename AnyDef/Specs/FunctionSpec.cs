@@ -16,6 +16,12 @@ public sealed record FunctionSpec
     /// <summary>Creates a spec from its parts; <see cref="For{TArgs,TResult}(string, string)"/> builds one from C# types.</summary>
     public FunctionSpec(string name, string description, IReadOnlyList<ParameterSpec> parameters, string returnHint, IReadOnlyList<string> typeDefinitions,
         IReadOnlyList<string>? examples = null)
+        : this(name, description, parameters, returnHint, typeDefinitions, examples, signature: null)
+    {
+    }
+
+    private FunctionSpec(string name, string description, IReadOnlyList<ParameterSpec> parameters, string returnHint, IReadOnlyList<string> typeDefinitions,
+        IReadOnlyList<string>? examples, string? signature)
     {
         if (!Specs.Naming.IsPythonIdentifier(name))
         {
@@ -29,7 +35,7 @@ public sealed record FunctionSpec
         ReturnHint = returnHint;
         TypeDefinitions = typeDefinitions;
         Examples = examples ?? [];
-        Signature = $"def {name}({string.Join(", ", parameters.Select(p => $"{p.PythonName}: {p.Hint}"))}) -> {returnHint}";
+        Signature = signature ?? $"def {name}({string.Join(", ", parameters.Select(p => $"{p.PythonName}: {p.Hint}"))}) -> {returnHint}";
         Hash = ComputeHash();
     }
 
@@ -68,6 +74,15 @@ public sealed record FunctionSpec
             .ToList();
         var returnHint = types.Hint(typeof(TResult));
         return new FunctionSpec(name, description, parameters, returnHint, types.Definitions, examples);
+    }
+
+    /// <summary>Builds the spec of a function declared by a Python signature line, such as <c>def slugify(text: str, max_len: int = 40) -> str</c>.</summary>
+    /// <param name="signature">The <c>def</c> line; parameter defaults are kept, <c>*args</c> and <c>**kwargs</c> are not allowed.</param>
+    /// <param name="docstring">What the function does.</param>
+    public static FunctionSpec FromSignature(string signature, string docstring)
+    {
+        var (name, parameters, returnHint, normalized) = Specs.PythonSignature.Parse(signature);
+        return new FunctionSpec(name, docstring, parameters, returnHint, [], [], normalized);
     }
 
     private string ComputeHash()

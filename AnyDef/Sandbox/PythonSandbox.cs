@@ -69,6 +69,33 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         return CallAsync(code, functionName, Pack(argumentsJson, keywordArgumentsJson), timeout ?? DefaultTimeout, cancellationToken);
     }
 
+    /// <summary>Runs one function over many positional-argument arrays in a single round trip; outcomes come back in input order.</summary>
+    /// <param name="code">Python source that defines the function.</param>
+    /// <param name="functionName">The function to call.</param>
+    /// <param name="argumentsJson">One JSON array of positional arguments per input.</param>
+    /// <param name="timeout">The most the whole batch may run; the default is 30 seconds.</param>
+    /// <param name="cancellationToken">Cancels the batch.</param>
+    /// <remarks>A failing input does not fail the others; a timeout or memory error fails the inputs from there on.</remarks>
+    public async Task<IReadOnlyList<SandboxBatchResult>> RunBatchAsync(string code, string functionName, IReadOnlyList<string> argumentsJson,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(argumentsJson);
+        foreach (var a in argumentsJson) RequireJson(a, JsonValueKind.Array, nameof(argumentsJson));
+        if (argumentsJson.Count == 0) return [];
+        var outcomes = await CallBatchAsync(code, functionName, [.. argumentsJson.Select(a => Pack(a, null))], timeout ?? DefaultTimeout, cancellationToken).ConfigureAwait(false);
+        return [.. outcomes.Select(o =>
+        {
+            try
+            {
+                return new SandboxBatchResult(o().ResultJson, null);
+            }
+            catch (AnyDefException ex)
+            {
+                return new SandboxBatchResult(null, ex);
+            }
+        })];
+    }
+
     /// <summary>The timeout used when a call names none.</summary>
     public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(30);
 

@@ -29,9 +29,8 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "anydef");
 
         // An explicit choice is the only candidate: silently running another runtime would hide a mistake.
-        List<string?> candidates = options.RuntimeDirectory is { } chosen
-            ? [chosen]
-            : [Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR"), ReadPointer(Path.Combine(hostDir, "runtime-dir.txt")), hostDir];
+        var chosen = options.RuntimeDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR") is { Length: > 0 } env ? env : null);
+        List<string?> candidates = chosen is not null ? [chosen] : [ReadPointer(Path.Combine(hostDir, "runtime-dir.txt")), hostDir];
         foreach (var dir in candidates.Where(d => !string.IsNullOrWhiteSpace(d)))
         {
             var deno = DenoBinary(dir!);

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace AnyDefNet.Cli;
+
+/// <summary>Options shared by several commands, and their parsing.</summary>
+internal static class Options
+{
+    public static Option<string?> Store() => new("--store")
+    {
+        Description = "The store directory (default: ANYDEF_STORE_DIR).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ANYDEF_STORE_DIR") is { Length: > 0 } d ? d : null,
+    };
+
+    public static Option<bool> Debug() => new("--debug") { Description = "Print the code, where it came from, and full errors to standard error." };
+
+    public static T ParseJson<T>(string text, string option, string what) where T : JsonNode
+    {
+        try
+        {
+            return JsonNode.Parse(text) as T ?? throw new ArgumentException($"{option} must be {what}, got: {text}");
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"{option} is not valid JSON ({ex.Message}); it must be {what}.");
+        }
+    }
+
+    public static TimeSpan Seconds(double seconds) =>
+        seconds > 0 ? TimeSpan.FromSeconds(seconds) : throw new ArgumentException($"--timeout must be a positive number of seconds, got {seconds}.");
+}

@@ -1,0 +1,11 @@
+using System.CommandLine;
+using AnyDefNet.Cli;
+
+var root = new RootCommand("AnyDef: functions written once by a language model, run in a Deno + Pyodide sandbox.")
+{
+    RunCommand.Create(),
+    ExecCommand.Create(),
+    DoctorCommand.Create(),
+    StoreCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -21,7 +21,7 @@ internal static class DoctorCommand
             RuntimeLocation? location = null;
             try
             {
-                location = RuntimeLocation.Resolve(SandboxOptions.Default);
+                location = await RuntimeLocation.ResolveAsync(SandboxOptions.Default, ct);
                 Line(true, "deno", $"{await DenoVersionAsync(location.DenoPath, ct)} ({location.DenoPath})");
                 Line(true, "pyodide", $"{PyodideVersion(location.PyodideDirectory)} ({location.PyodideDirectory})");
             }

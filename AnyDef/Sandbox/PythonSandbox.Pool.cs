@@ -119,7 +119,7 @@ public sealed partial class PythonSandbox
 
     private Lazy<Task<(RuntimeLocation, string?)>> NewRuntime() => new(async () =>
     {
-        var location = RuntimeLocation.Resolve(Options);
+        var location = await RuntimeLocation.ResolveAsync(Options, CancellationToken.None).ConfigureAwait(false);
         var snapshot = Options.UseSnapshot ? await SnapshotAsync(location).ConfigureAwait(false) : null;
         return (location, snapshot);
     });
@@ -154,26 +154,11 @@ public sealed partial class PythonSandbox
         if (File.Exists(path)) return path;
 
         using var cts = new CancellationTokenSource(Options.StartTimeout * 3);
-        await using var gate = await AcquireLockAsync(path + ".lock", cts.Token).ConfigureAwait(false);
+        await using var gate = await FileLock.AcquireAsync(path + ".lock", Options.StartTimeout * 3, CancellationToken.None).ConfigureAwait(false);
         if (File.Exists(path)) return path;
         var temp = $"{path}.{Environment.ProcessId}.tmp";
         await HostProcess.MakeSnapshotAsync(location, temp, Options, cts.Token).ConfigureAwait(false);
         File.Move(temp, path, overwrite: true);
         return path;
-    }
-
-    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-            }
-            catch (IOException)
-            {
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-            }
-        }
     }
 }

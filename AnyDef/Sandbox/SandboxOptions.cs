@@ -8,16 +8,21 @@ public sealed record SandboxOptions
     public static SandboxOptions Default { get; } = new();
 
     /// <summary>The folder holding <c>node_modules</c> with the pinned <c>deno</c> and <c>pyodide</c> packages.</summary>
-    /// <value>The default is null: the <c>ANYDEF_RUNTIME_DIR</c> environment variable, then the folder the build installed, then the per-user cache.</value>
+    /// <value>The default is null: the <c>ANYDEF_RUNTIME_DIR</c> environment variable, then the folder this repository's build
+    /// installed, then the per-user cache (installed there with npm on first use when <see cref="InstallRuntime"/> is on).</value>
     public string? RuntimeDirectory { get; init; }
 
     /// <summary>The folder holding the host scripts <c>host.ts</c> and <c>worker.ts</c>.</summary>
-    /// <value>The default is null: the <c>anydef-host</c> folder beside the application.</value>
+    /// <value>The default is null: the scripts embedded in the library, written once to the cache folder.</value>
     public string? HostDirectory { get; init; }
 
     /// <summary>The folder for the interpreter snapshot and Deno's own cache.</summary>
     /// <value>The default is null: <c>ANYDEF_CACHE_DIR</c>, else <c>anydef</c> under the user's local application data.</value>
     public string? CacheDirectory { get; init; }
+
+    /// <summary>Whether a missing runtime is installed (with npm, once) into the per-user cache.</summary>
+    /// <value>The default is true; <c>ANYDEF_NO_INSTALL=1</c> turns it off.</value>
+    public bool InstallRuntime { get; init; } = true;
 
     /// <summary>The most host processes (one per function) kept alive at once; the least recently used idle one is ended beyond it.</summary>
     /// <value>The default is 8.</value>

@@ -1,11 +1,13 @@
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 
 namespace AnyDefNet.Sandbox.Internal;
 
-/// <summary>Where the pieces of the sandbox runtime are on this machine.</summary>
+/// <summary>Where the pieces of the sandbox runtime are on this machine, installing them once when they are missing.</summary>
 internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory, string HostDirectory, string CacheDirectory)
 {
     private static readonly string[] PyodideFiles = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", "pyodide.mjs"];
+    private static readonly string[] HostFiles = ["host.ts", "worker.ts", "package.json", "package-lock.json"];
 
     public string HostScript => Path.Combine(HostDirectory, "host.ts");
 
@@ -14,41 +16,59 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
     /// <summary>Exactly what the Python worker may read: the Pyodide files and its own script.</summary>
     public IReadOnlyList<string> WorkerReadable => [.. PyodideFiles.Select(f => Path.Combine(PyodideDirectory, f)), WorkerScript];
 
-    public static RuntimeLocation Resolve(SandboxOptions options)
+    public static string CacheRoot(SandboxOptions options) => Path.GetFullPath(options.CacheDirectory
+        ?? (Environment.GetEnvironmentVariable("ANYDEF_CACHE_DIR") is { Length: > 0 } d ? d : null)
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "anydef"));
+
+    public static async Task<RuntimeLocation> ResolveAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
-        var hostDir = options.HostDirectory ?? Path.Combine(AppContext.BaseDirectory, "anydef-host");
+        var cacheDir = CacheRoot(options);
+        var hostDir = options.HostDirectory ?? await ExtractHostAsync(cacheDir, cancellationToken).ConfigureAwait(false);
         if (!File.Exists(Path.Combine(hostDir, "host.ts")) || !File.Exists(Path.Combine(hostDir, "worker.ts")))
         {
             throw new SandboxUnavailableException(
-                $"The AnyDef sandbox host scripts (host.ts, worker.ts) are not in '{hostDir}'. They are copied there by the build; " +
-                $"rebuild the application, or set {nameof(SandboxOptions)}.{nameof(SandboxOptions.HostDirectory)}.");
+                $"The AnyDef sandbox host scripts (host.ts, worker.ts) are not in '{hostDir}'. Point " +
+                $"{nameof(SandboxOptions)}.{nameof(SandboxOptions.HostDirectory)} at the repository's deno/ folder, or leave it unset.");
         }
-
-        var cacheDir = options.CacheDirectory
-            ?? Environment.GetEnvironmentVariable("ANYDEF_CACHE_DIR")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "anydef");
 
         // An explicit choice is the only candidate: silently running another runtime would hide a mistake.
         var chosen = options.RuntimeDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR") is { Length: > 0 } env ? env : null);
-        List<string?> candidates = chosen is not null ? [chosen] : [ReadPointer(Path.Combine(hostDir, "runtime-dir.txt")), hostDir];
-        foreach (var dir in candidates.Where(d => !string.IsNullOrWhiteSpace(d)))
+        if (chosen is not null) return Found(chosen, hostDir, cacheDir) ?? throw Missing([chosen], null);
+
+        var pointer = Path.Combine(AppContext.BaseDirectory, "anydef-host", "runtime-dir.txt");
+        var candidates = new List<string>();
+        if (File.Exists(pointer)) candidates.Add(File.ReadAllText(pointer).Trim());
+        var cached = Path.Combine(cacheDir, "runtime", LockHash());
+        candidates.Add(cached);
+        foreach (var dir in candidates)
         {
-            var deno = DenoBinary(dir!);
-            var pyodide = Path.Combine(dir!, "node_modules", "pyodide");
-            if (File.Exists(deno) && File.Exists(Path.Combine(pyodide, "pyodide.asm.wasm")))
-            {
-                return new RuntimeLocation(Path.GetFullPath(deno), Path.GetFullPath(pyodide), Path.GetFullPath(hostDir), Path.GetFullPath(cacheDir));
-            }
+            if (Found(dir, hostDir, cacheDir) is { } location) return location;
         }
 
-        throw new SandboxUnavailableException(
-            "The pinned Deno and Pyodide runtime was not found. Install it with `npm ci` in the folder that holds the AnyDef " +
-            "host's package.json (the repository's deno/ folder, or the application's anydef-host folder), then point " +
-            $"ANYDEF_RUNTIME_DIR or {nameof(SandboxOptions)}.{nameof(SandboxOptions.RuntimeDirectory)} at it. " +
-            $"Searched: {string.Join(", ", candidates.Where(c => !string.IsNullOrWhiteSpace(c)))}.");
+        if (!options.InstallRuntime || Environment.GetEnvironmentVariable("ANYDEF_NO_INSTALL") is "1" or "true")
+        {
+            throw Missing(candidates, cached);
+        }
+
+        await RuntimeInstaller.InstallAsync(hostDir, cached, options, cancellationToken).ConfigureAwait(false);
+        return Found(cached, hostDir, cacheDir) ?? throw Missing(candidates, cached);
     }
 
-    private static string? ReadPointer(string file) => File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+    private static RuntimeLocation? Found(string dir, string hostDir, string cacheDir)
+    {
+        var deno = DenoBinary(dir);
+        var pyodide = Path.Combine(dir, "node_modules", "pyodide");
+        return File.Exists(deno) && File.Exists(Path.Combine(pyodide, "pyodide.asm.wasm"))
+            ? new RuntimeLocation(Path.GetFullPath(deno), Path.GetFullPath(pyodide), Path.GetFullPath(hostDir), cacheDir)
+            : null;
+    }
+
+    private static SandboxUnavailableException Missing(IEnumerable<string> searched, string? installTo) => new(
+        "The pinned Deno and Pyodide runtime was not found. " +
+        (installTo is null
+            ? "Install it with `npm ci` in the folder you named (it needs AnyDef's package.json and package-lock.json), or unset ANYDEF_RUNTIME_DIR. "
+            : $"Install Node.js and npm and let AnyDef install it into {installTo} on first use (unset ANYDEF_NO_INSTALL), or run `npm ci` there yourself. ") +
+        $"Searched: {string.Join(", ", searched)}.");
 
     private static string DenoBinary(string runtimeDir)
     {
@@ -57,5 +77,38 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
             : OperatingSystem.IsMacOS() ? $"darwin-{arch}"
             : $"linux-{arch}-glibc";
         return Path.Combine(runtimeDir, "node_modules", "@deno", platform, OperatingSystem.IsWindows() ? "deno.exe" : "deno");
+    }
+
+    private static byte[] Resource(string file)
+    {
+        using var stream = typeof(RuntimeLocation).Assembly.GetManifestResourceStream("anydef-host/" + file)
+            ?? throw new SandboxUnavailableException($"The AnyDef library is missing its embedded '{file}'; reinstall the AnyDef package.");
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    private static string LockHash() => Convert.ToHexString(SHA256.HashData(Resource("package-lock.json")))[..16].ToLowerInvariant();
+
+    // The host scripts are written once per content hash, so a new library version never runs an old host.
+    private static async Task<string> ExtractHostAsync(string cacheDir, CancellationToken cancellationToken)
+    {
+        var contents = HostFiles.ToDictionary(f => f, Resource);
+        var hash = Convert.ToHexString(SHA256.HashData([.. contents.Values.SelectMany(b => b)]))[..16].ToLowerInvariant();
+        var dir = Path.Combine(cacheDir, "host", hash);
+        if (HostFiles.All(f => File.Exists(Path.Combine(dir, f)))) return dir;
+        var temp = $"{dir}.{Environment.ProcessId}.tmp";
+        Directory.CreateDirectory(temp);
+        foreach (var (file, bytes) in contents) await File.WriteAllBytesAsync(Path.Combine(temp, file), bytes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Directory.Move(temp, dir);
+        }
+        catch (IOException) when (Directory.Exists(dir))
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+
+        return dir;
     }
 }

@@ -5,22 +5,18 @@ namespace AnyDefNet.Tests;
 
 /// <summary>The anydef command: output and exit codes exactly as documented, so scripts can rely on them.</summary>
 [Collection(SandboxCollection.Name)]
-public sealed class CliSpecs : IAsyncLifetime
+public sealed class CliSpecs : FakeModelSpecs
 {
     private readonly string _dir = TestEnvironment.TempDir();
-    private FakeChatServer _server = null!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _server = await FakeChatServer.StartAsync();
+        await base.InitializeAsync();
         await File.WriteAllTextAsync(Path.Combine(_dir, "inv.py"), "def inv(x):\n    print('noise on stdout')\n    return 1 / x\n");
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     private string CodeFile => Path.Combine(_dir, "inv.py");
 
-    private Dictionary<string, string?> Model() => new() { ["OPENAI_BASE_URL"] = _server.BaseUrl.ToString(), ["OPENAI_API_KEY"] = "test-key", ["ANYDEF_MODEL"] = "fake-model" };
+    private Dictionary<string, string?> Model() => new() { ["OPENAI_BASE_URL"] = Server.BaseUrl.ToString(), ["OPENAI_API_KEY"] = "test-key", ["ANYDEF_MODEL"] = "fake-model" };
 
     [Fact]
     public async Task Exec_prints_the_result_as_json_and_exits_0()
@@ -94,7 +90,7 @@ public sealed class CliSpecs : IAsyncLifetime
     [Fact]
     public async Task Run_generates_stores_and_prints_the_result_then_runs_frozen_from_the_store()
     {
-        _server.Always(FakeReply.Code("def add(a, b=10):\n    return a + b"));
+        Server.Always(FakeReply.Code("def add(a, b=10):\n    return a + b"));
         var store = Path.Combine(_dir, "store");
         var doc = TestEnvironment.Unique("Add two numbers.");
 
@@ -105,14 +101,14 @@ public sealed class CliSpecs : IAsyncLifetime
         first.StandardOutput.Should().Be("3\n");
         frozen.ExitCode.Should().Be(0, frozen.StandardError);
         frozen.StandardOutput.Should().Be("15\n");
-        _server.RequestCount.Should().Be(1);
+        Server.RequestCount.Should().Be(1);
         Directory.GetFiles(store, "add.*.py").Should().ContainSingle();
     }
 
     [Fact]
     public async Task Run_exits_2_when_generation_fails_or_frozen_code_is_missing()
     {
-        _server.Always(FakeReply.Text("Sorry."));
+        Server.Always(FakeReply.Text("Sorry."));
 
         var failed = await AnyDefCli.RunAsync(["run", "def nothing() -> int", "--doc", TestEnvironment.Unique("Nothing"), "--args", "[]"], Model());
         var missing = await AnyDefCli.RunAsync(["run", "def absent() -> int", "--doc", "Absent", "--store", _dir, "--frozen"]);
@@ -126,7 +122,7 @@ public sealed class CliSpecs : IAsyncLifetime
     [Fact]
     public async Task Run_with_debug_prints_the_code_on_stderr_and_only_the_result_on_stdout()
     {
-        _server.Always(FakeReply.Code("def neg(x):\n    return -x"));
+        Server.Always(FakeReply.Code("def neg(x):\n    return -x"));
 
         var result = await AnyDefCli.RunAsync(["run", "def neg(x: int) -> int", "--doc", TestEnvironment.Unique("Negate"), "--args", "[3]", "--debug"], Model());
 
@@ -150,7 +146,7 @@ public sealed class CliSpecs : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Doctor_reports_an_unreachable_model_server_with_the_fix()
+    public async Task Doctor_reports_an_unreachable_modelServer_with_the_fix()
     {
         var result = await AnyDefCli.RunAsync(["doctor"], new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1" });
 

@@ -4,14 +4,8 @@ using FluentAssertions;
 namespace AnyDefNet.Tests;
 
 [Collection(SandboxCollection.Name)]
-public sealed class ConcurrencySpecs : IAsyncLifetime
+public sealed class ConcurrencySpecs : FakeModelSpecs
 {
-    private FakeChatServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await FakeChatServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     public sealed record Pair(int Task, int Index);
 
     public sealed record Tagged(int Task, int Index, string Tag);
@@ -21,8 +15,8 @@ public sealed class ConcurrencySpecs : IAsyncLifetime
     [Fact]
     public async Task Ten_thousand_calls_from_64_concurrent_tasks_each_get_their_own_result()
     {
-        _server.Always(FakeReply.Code("def tag(task, index):\n    return {'task': task, 'index': index, 'tag': f'{task}:{index}'}"));
-        var tag = AnyDef.Function<Pair, Tagged>("tag", TestEnvironment.Unique("Tag"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def tag(task, index):\n    return {'task': task, 'index': index, 'tag': f'{task}:{index}'}"));
+        var tag = AnyDef.Function<Pair, Tagged>("tag", TestEnvironment.Unique("Tag"), TestEnvironment.Options(Server));
 
         var results = await Task.WhenAll(Enumerable.Range(0, 64).Select(t => Task.Run(async () =>
         {
@@ -41,8 +35,8 @@ public sealed class ConcurrencySpecs : IAsyncLifetime
     [Fact]
     public async Task The_batch_api_returns_results_in_input_order()
     {
-        _server.Always(FakeReply.Code("def cube(x):\n    return x ** 3"));
-        var cube = AnyDef.Function<N, long>("cube", TestEnvironment.Unique("Cube"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def cube(x):\n    return x ** 3"));
+        var cube = AnyDef.Function<N, long>("cube", TestEnvironment.Unique("Cube"), TestEnvironment.Options(Server));
 
         var results = await cube.MapAsync(Enumerable.Range(0, 1000).Select(i => new N(i)));
 
@@ -52,8 +46,8 @@ public sealed class ConcurrencySpecs : IAsyncLifetime
     [Fact]
     public async Task A_failing_input_in_a_batch_raises_its_python_error()
     {
-        _server.Always(FakeReply.Code("def recip(x):\n    return 1 / x"));
-        var recip = AnyDef.Function<N, double>("recip", TestEnvironment.Unique("Reciprocal"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def recip(x):\n    return 1 / x"));
+        var recip = AnyDef.Function<N, double>("recip", TestEnvironment.Unique("Reciprocal"), TestEnvironment.Options(Server));
 
         var error = (await recip.Invoking(f => f.MapAsync([new N(1), new N(0), new N(2)])).Should().ThrowAsync<PythonExecutionException>()).Which;
 
@@ -64,8 +58,8 @@ public sealed class ConcurrencySpecs : IAsyncLifetime
     [Fact]
     public void The_sync_delegate_does_not_deadlock_under_a_single_threaded_synchronization_context()
     {
-        _server.Always(FakeReply.Code("def dbl(x):\n    return 2 * x"));
-        var dbl = AnyDef.Define<N, int>("dbl", TestEnvironment.Unique("Double"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def dbl(x):\n    return 2 * x"));
+        var dbl = AnyDef.Define<N, int>("dbl", TestEnvironment.Unique("Double"), TestEnvironment.Options(Server));
         int? result = null;
 
         var thread = new Thread(() =>
@@ -83,8 +77,8 @@ public sealed class ConcurrencySpecs : IAsyncLifetime
     [Fact]
     public async Task The_sync_delegate_works_inside_an_async_method()
     {
-        _server.Always(FakeReply.Code("def inc(x):\n    return x + 1"));
-        var inc = AnyDef.Define<N, int>("inc", TestEnvironment.Unique("Increment"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def inc(x):\n    return x + 1"));
+        var inc = AnyDef.Define<N, int>("inc", TestEnvironment.Unique("Increment"), TestEnvironment.Options(Server));
 
         await Task.Yield();
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => inc(new N(i)))));

@@ -5,25 +5,20 @@ using Microsoft.Extensions.Caching.Memory;
 namespace AnyDefNet.Tests;
 
 [Collection(SandboxCollection.Name)]
-public sealed class StoreSpecs : IAsyncLifetime
+public sealed class StoreSpecs : FakeModelSpecs
 {
-    private FakeChatServer _server = null!;
     private readonly string _store = TestEnvironment.TempDir();
-
-    public async Task InitializeAsync() => _server = await FakeChatServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     public sealed record Words(string Text);
 
-    private AnyDefOptions Options() => TestEnvironment.Options(_server) with { StoreDirectory = _store };
+    private AnyDefOptions Options() => TestEnvironment.Options(Server) with { StoreDirectory = _store };
 
     private static AnyDefOptions Restarted(AnyDefOptions o) => o with { Cache = new MemoryCache(new MemoryCacheOptions()) };
 
     [Fact]
     public async Task Generated_code_is_written_as_a_readable_file_with_a_metadata_header()
     {
-        _server.Always(FakeReply.Code("def count_words(text):\n    return len(text.split())"));
+        Server.Always(FakeReply.Code("def count_words(text):\n    return len(text.split())"));
         var fn = AnyDef.Function<Words, int>("count_words", TestEnvironment.Unique("Count the words"), Options());
 
         (await fn.InvokeAsync(new Words("a b c"))).Should().Be(3);
@@ -42,22 +37,22 @@ public sealed class StoreSpecs : IAsyncLifetime
     [Fact]
     public async Task After_a_restart_the_store_answers_and_the_model_is_not_asked()
     {
-        _server.Always(FakeReply.Code("def first_word(text):\n    return text.split()[0]"));
+        Server.Always(FakeReply.Code("def first_word(text):\n    return text.split()[0]"));
         var description = TestEnvironment.Unique("First word");
         var options = Options();
         (await AnyDef.RunAsync<Words, string>("first_word", description, new Words("hello world"), options)).Should().Be("hello");
-        _server.RequestCount.Should().Be(1);
+        Server.RequestCount.Should().Be(1);
 
         var result = await AnyDef.RunAsync<Words, string>("first_word", description, new Words("bye now"), Restarted(options));
 
         result.Should().Be("bye");
-        _server.RequestCount.Should().Be(1);
+        Server.RequestCount.Should().Be(1);
     }
 
     [Fact]
     public async Task A_hand_edited_file_is_used_as_edited()
     {
-        _server.Always(FakeReply.Code("def shout(text):\n    return text.upper()"));
+        Server.Always(FakeReply.Code("def shout(text):\n    return text.upper()"));
         var description = TestEnvironment.Unique("Shout");
         var options = Options();
         var fn = AnyDef.Function<Words, string>("shout", description, options);
@@ -69,7 +64,7 @@ public sealed class StoreSpecs : IAsyncLifetime
         var result = await AnyDef.RunAsync<Words, string>("shout", description, new Words("hi"), Restarted(options));
 
         result.Should().Be("HI!!");
-        _server.RequestCount.Should().Be(1);
+        Server.RequestCount.Should().Be(1);
     }
 
     [Fact]
@@ -77,31 +72,31 @@ public sealed class StoreSpecs : IAsyncLifetime
     {
         var spec = FunctionSpec.For<Words, int>("length", TestEnvironment.Unique("Length"));
         await new DirectoryCodeStore(_store).WriteAsync(spec, "def length(text):\n    return len(text)\n", "hand-written");
-        _server.Always(FakeReply.Error(500, "must not be called"));
+        Server.Always(FakeReply.Error(500, "must not be called"));
 
         var result = await AnyDef.RunAsync<Words, int>("length", spec.Description, new Words("four"), Options() with { Frozen = true });
 
         result.Should().Be(4);
-        _server.RequestCount.Should().Be(0);
+        Server.RequestCount.Should().Be(0);
     }
 
     [Fact]
     public async Task Frozen_mode_reports_a_missing_function_with_how_to_generate_it()
     {
-        _server.Always(FakeReply.Code("def missing(text):\n    return 1"));
+        Server.Always(FakeReply.Code("def missing(text):\n    return 1"));
         var run = () => AnyDef.RunAsync<Words, int>("missing", TestEnvironment.Unique("Missing"), new Words("x"), Options() with { Frozen = true });
 
         var error = (await run.Should().ThrowAsync<FunctionNotStoredException>()).Which;
 
         error.FunctionName.Should().Be("missing");
         error.Message.Should().Contain("frozen mode off").And.Contain(_store);
-        _server.RequestCount.Should().Be(0);
+        Server.RequestCount.Should().Be(0);
     }
 
     [Fact]
     public async Task Debug_mode_prints_the_code_and_where_it_came_from()
     {
-        _server.Always(FakeReply.Code("def echo(text):\n    print('echoing', text)\n    return text"));
+        Server.Always(FakeReply.Code("def echo(text):\n    print('echoing', text)\n    return text"));
         var writer = new StringWriter();
         var description = TestEnvironment.Unique("Echo");
         var options = Options() with { Debug = true, DebugWriter = writer };

@@ -5,14 +5,8 @@ using FluentAssertions;
 namespace AnyDefNet.Tests;
 
 [Collection(SandboxCollection.Name)]
-public sealed class TypeMappingSpecs : IAsyncLifetime
+public sealed class TypeMappingSpecs : FakeModelSpecs
 {
-    private FakeChatServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await FakeChatServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     public sealed record BigArgs(BigInteger A, long B);
 
     public sealed record FloatArgs(double X, decimal Y, float Z);
@@ -35,8 +29,8 @@ public sealed class TypeMappingSpecs : IAsyncLifetime
     public async Task Big_integers_round_trip_exactly_both_ways()
     {
         // Arrange
-        _server.Always(FakeReply.Code("def mul(a, b):\n    return a * b * 10**30"));
-        var mul = AnyDef.DefineAsync<BigArgs, BigInteger>("mul", TestEnvironment.Unique("Multiply"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def mul(a, b):\n    return a * b * 10**30"));
+        var mul = AnyDef.DefineAsync<BigArgs, BigInteger>("mul", TestEnvironment.Unique("Multiply"), TestEnvironment.Options(Server));
         var a = BigInteger.Parse("123456789012345678901234567890");
 
         // Act
@@ -44,26 +38,26 @@ public sealed class TypeMappingSpecs : IAsyncLifetime
 
         // Assert
         result.Should().Be(a * long.MaxValue * BigInteger.Pow(10, 30));
-        _server.PromptOf(0).Should().Contain("def mul(a: int, b: int) -> int");
+        Server.PromptOf(0).Should().Contain("def mul(a: int, b: int) -> int");
     }
 
     [Fact]
     public async Task Floats_and_decimals_round_trip()
     {
-        _server.Always(FakeReply.Code("def total(x, y, z):\n    return [x, y, z, x / 3]"));
-        var total = AnyDef.DefineAsync<FloatArgs, double[]>("total", TestEnvironment.Unique("List the numbers"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def total(x, y, z):\n    return [x, y, z, x / 3]"));
+        var total = AnyDef.DefineAsync<FloatArgs, double[]>("total", TestEnvironment.Unique("List the numbers"), TestEnvironment.Options(Server));
 
         var result = await total(new FloatArgs(1.5e-300, 2.25m, 0.5f), default);
 
         result.Should().Equal(1.5e-300, 2.25, 0.5, 1.5e-300 / 3);
-        _server.PromptOf(0).Should().Contain("def total(x: float, y: float, z: float) -> list[float]");
+        Server.PromptOf(0).Should().Contain("def total(x: float, y: float, z: float) -> list[float]");
     }
 
     [Fact]
     public async Task Unicode_strings_round_trip_and_are_processed_as_text()
     {
-        _server.Always(FakeReply.Code("def shout(text):\n    return text.upper() + '|' + str(len(text))"));
-        var shout = AnyDef.DefineAsync<TextArgs, string>("shout", TestEnvironment.Unique("Upper-case"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def shout(text):\n    return text.upper() + '|' + str(len(text))"));
+        var shout = AnyDef.DefineAsync<TextArgs, string>("shout", TestEnvironment.Unique("Upper-case"), TestEnvironment.Options(Server));
 
         var result = await shout(new TextArgs("straße 😀 \"quoted\"\n\\ 日本"), default);
 
@@ -74,12 +68,12 @@ public sealed class TypeMappingSpecs : IAsyncLifetime
     [Fact]
     public async Task Nested_records_lists_dictionaries_and_null_round_trip_with_snake_case_fields()
     {
-        _server.Always(FakeReply.Code("""
+        Server.Always(FakeReply.Code("""
             def grow(shape, scale):
                 pts = [{"x": p["x"] * scale[0], "y": p["y"] * scale[1]} for p in shape["points"]]
                 return {"name": shape["name"] + "!", "points": pts, "tags": {k: v * 2 for k, v in shape["tags"].items()}, "anchor": shape["anchor"]}
             """));
-        var grow = AnyDef.DefineAsync<ShapeArgs, Shape>("grow", TestEnvironment.Unique("Scale a shape"), TestEnvironment.Options(_server));
+        var grow = AnyDef.DefineAsync<ShapeArgs, Shape>("grow", TestEnvironment.Unique("Scale a shape"), TestEnvironment.Options(Server));
         var shape = new Shape("tri", [new Point(1, 2), new Point(3, 4)], new() { ["Mixed Case"] = 1.5 }, null);
 
         var result = await grow(new ShapeArgs(shape, [10, 100]), default);
@@ -88,7 +82,7 @@ public sealed class TypeMappingSpecs : IAsyncLifetime
         result.Points.Should().Equal(new Point(10, 200), new Point(30, 400));
         result.Tags.Should().Equal(new Dictionary<string, double> { ["Mixed Case"] = 3.0 });
         result.Anchor.Should().BeNull();
-        var prompt = _server.PromptOf(0);
+        var prompt = Server.PromptOf(0);
         prompt.Should().Contain("def grow(shape: Shape, scale: list[int]) -> Shape");
         prompt.Should().Contain("class Point(TypedDict):").And.Contain("anchor: Point | None").And.Contain("tags: dict[str, float]");
     }
@@ -96,41 +90,41 @@ public sealed class TypeMappingSpecs : IAsyncLifetime
     [Fact]
     public async Task Dates_travel_as_iso_strings_and_nullable_values_as_none()
     {
-        _server.Always(FakeReply.Code("""
+        Server.Always(FakeReply.Code("""
             def describe(day, at, maybe, note):
                 return f"{day}|{at}|{maybe is None}|{note is None}"
             """));
-        var describe = AnyDef.DefineAsync<DateArgs, string>("describe", TestEnvironment.Unique("Describe"), TestEnvironment.Options(_server));
+        var describe = AnyDef.DefineAsync<DateArgs, string>("describe", TestEnvironment.Unique("Describe"), TestEnvironment.Options(Server));
 
         var result = await describe(new DateArgs(new DateOnly(2024, 2, 29), new DateTime(2024, 2, 29, 13, 45, 0), null, null), default);
 
         result.Should().Be("2024-02-29|2024-02-29T13:45:00|True|True");
-        _server.PromptOf(0).Should().Contain("def describe(day: str, at: str, maybe: int | None, note: str | None) -> str");
+        Server.PromptOf(0).Should().Contain("def describe(day: str, at: str, maybe: int | None, note: str | None) -> str");
     }
 
     [Fact]
     public async Task Enums_travel_by_name()
     {
-        _server.Always(FakeReply.Code("def flip(colour):\n    return 'Green' if colour == 'Red' else 'Red'"));
-        var flip = AnyDef.DefineAsync<EnumArgs, Colour>("flip", TestEnvironment.Unique("Flip"), TestEnvironment.Options(_server));
+        Server.Always(FakeReply.Code("def flip(colour):\n    return 'Green' if colour == 'Red' else 'Red'"));
+        var flip = AnyDef.DefineAsync<EnumArgs, Colour>("flip", TestEnvironment.Unique("Flip"), TestEnvironment.Options(Server));
 
         (await flip(new EnumArgs(Colour.Red), default)).Should().Be(Colour.Green);
-        _server.PromptOf(0).Should().Contain("colour: Literal['Red', 'Green']");
+        Server.PromptOf(0).Should().Contain("colour: Literal['Red', 'Green']");
     }
 
     [Fact]
     public async Task The_prompt_states_the_rules_the_docstring_and_the_csharp_types()
     {
-        _server.Always(FakeReply.Code("def slug(text):\n    return text.lower()"));
+        Server.Always(FakeReply.Code("def slug(text):\n    return text.lower()"));
         var description = TestEnvironment.Unique("Lower-case the text.\nKeep digits.");
-        var slug = AnyDef.DefineAsync<TextArgs, string>("slug", description, TestEnvironment.Options(_server));
+        var slug = AnyDef.DefineAsync<TextArgs, string>("slug", description, TestEnvironment.Options(Server));
 
         await slug(new TextArgs("AB"), default);
 
-        var prompt = _server.PromptOf(0);
+        var prompt = Server.PromptOf(0);
         prompt.Should().Contain("Pure function").And.Contain("Standard library only").And.Contain("JSON-serialisable");
         prompt.Should().Contain("    Lower-case the text.\n    Keep digits.");
         prompt.Should().Contain("text: str (C# String Text)");
-        _server.Requests[0]["model"]!.ToString().Should().Be("fake-model");
+        Server.Requests[0]["model"]!.ToString().Should().Be("fake-model");
     }
 }

@@ -239,8 +239,14 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         _functions.Clear();
         foreach (var t in hosts)
         {
-            try { await (await t.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false); }
-            catch (Exception ex) when (ex is AnyDefException or AggregateException or OperationCanceledException) { }
+            try
+            {
+                await (await t.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // A process that never started has nothing to end; disposal must not throw.
+            }
         }
     }
 }

@@ -36,6 +36,11 @@ public sealed record SandboxOptions
     /// <value>The default is 512 MiB.</value>
     public int MemoryLimitMegabytes { get; init; } = 512;
 
+    /// <summary>Whether each host process is put in its own memory cgroup (Linux, where cgroups are writable), limited to
+    /// twice <see cref="MemoryLimitMegabytes"/> plus 256 MiB, so the kernel ends a host that passes it.</summary>
+    /// <value>The default is true; where cgroups are not available it has no effect.</value>
+    public bool UseCgroup { get; init; } = true;
+
     /// <summary>How long a call may run after its interrupt before its process is ended.</summary>
     /// <value>The default is 250 ms.</value>
     public TimeSpan InterruptGrace { get; init; } = TimeSpan.FromMilliseconds(250);

@@ -10,6 +10,13 @@ internal sealed partial class HostProcess
 {
     private const int LogCapacity = 8 * 1024;
 
+    /// <summary>The memory cgroup this host runs in, where the operating system allowed one.</summary>
+    public MemoryCgroup? Cgroup { get; private set; }
+
+    // The WebAssembly heap is capped at the budget; the whole process (V8 heap, JavaScript buffers) gets twice that
+    // plus room for the runtime itself. The host checks the same figure against its resident size.
+    internal static long MemoryBackstopBytes(SandboxOptions options) => (long)options.MemoryLimitMegabytes * 2 * 1024 * 1024 + 256L * 1024 * 1024;
+
     // The permission set is the security boundary: read of the named files only, the private socket, nothing else.
     private static IEnumerable<string> CommonArguments(SandboxOptions options) =>
     [
@@ -65,9 +72,13 @@ internal sealed partial class HostProcess
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(_kill.Token);
         ProcessId = task.ProcessId;
+        if (_options.UseCgroup) Cgroup = MemoryCgroup.TryCreate(ProcessId, MemoryBackstopBytes(_options));
         _ = task.Task.ContinueWith(t =>
         {
-            MarkDead(t.IsCompletedSuccessfully ? $"the host process exited with code {t.Result.ExitCode}" : "the host process was killed");
+            MarkDead(Cgroup?.OutOfMemory == true
+                ? "the host process passed its memory limit and the kernel ended it"
+                : t.IsCompletedSuccessfully ? $"the host process exited with code {t.Result.ExitCode}" : "the host process was killed");
+            Cgroup?.Remove();
             _exited.TrySetResult();
         }, TaskScheduler.Default);
     }

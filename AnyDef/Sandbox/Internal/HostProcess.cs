@@ -243,8 +243,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    private SandboxCrashedException Crashed() =>
-        new($"The sandbox process ended while the call was in flight ({_deathReason}). It has been replaced; call again.", LogTail());
+    private AnyDefException Crashed() => Cgroup?.OutOfMemory == true
+        ? new SandboxMemoryException($"The sandbox process passed its memory limit ({MemoryBackstopBytes(_options) / (1024 * 1024)} MiB) and the kernel ended it. " +
+            $"It has been replaced. Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory.")
+        : new SandboxCrashedException($"The sandbox process ended while the call was in flight ({_deathReason}). It has been replaced; call again.", LogTail());
 
     /// <summary>Fails every request still in flight and makes sure the process is gone.</summary>
     public void MarkDead(string reason)

@@ -38,6 +38,21 @@ public sealed class FaultSpecs(SandboxFixture fixture)
     }
 
     [Fact]
+    public async Task Calls_queued_behind_a_call_that_brings_its_process_down_run_on_the_replacement()
+    {
+        const string code = "def maybe_sleep(x):\n    if x < 0:\n        import time\n        time.sleep(60)\n    return x\n";
+        await Sandbox.RunAsync(code, "maybe_sleep", "[0]");
+        var firstPid = Sandbox.ProcessIdOf(code, "maybe_sleep");
+
+        var stuck = Sandbox.RunAsync(code, "maybe_sleep", "[-1]", timeout: TimeSpan.FromMilliseconds(300));
+        var queued = Enumerable.Range(1, 5).Select(i => Sandbox.RunAsync(code, "maybe_sleep", $"[{i}]")).ToList();
+
+        await stuck.Invoking(t => t).Should().ThrowAsync<SandboxTimeoutException>();
+        (await Task.WhenAll(queued)).Select(r => r.ResultJson).Should().Equal("1", "2", "3", "4", "5");
+        Sandbox.ProcessIdOf(code, "maybe_sleep").Should().NotBe(firstPid, "the stuck process was replaced");
+    }
+
+    [Fact]
     public async Task A_timeout_is_an_AnyDef_error_distinct_from_cancellation()
     {
         var run = () => Sandbox.RunAsync("def spin():\n    while True: pass\n", "spin", timeout: TimeSpan.FromMilliseconds(200));

@@ -224,13 +224,19 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 if (_pending.TryRemove(id, out var p)) p.Completion.TrySetResult(HostReply.Parse(root));
             }
 
+            await SettleAsync().ConfigureAwait(false);
             MarkDead("the sandbox host closed its channel");
         }
         catch (Exception ex)
         {
+            await SettleAsync().ConfigureAwait(false);
             MarkDead("the channel to the sandbox host failed: " + ex.Message);
         }
     }
+
+    // A host that did not announce its exit has crashed or been killed: give the process a moment to end, so the
+    // error can name the real cause (exit code, its last output, the kernel's memory verdict).
+    private Task SettleAsync() => _exiting ? Task.CompletedTask : Task.WhenAny(_exited.Task, Task.Delay(1000));
 
     private void Watch()
     {
@@ -243,8 +249,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    private AnyDefException Crashed() => Cgroup?.OutOfMemory == true
-        ? new SandboxMemoryException($"The sandbox process passed its memory limit ({MemoryBackstopBytes(_options) / (1024 * 1024)} MiB) and the kernel ended it. " +
+    private AnyDefException Crashed() => Cgroup?.OutOfMemory == true || LogTail().Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        ? new SandboxMemoryException($"The sandbox process ran out of memory (its limit is {MemoryBackstopBytes(_options) / (1024 * 1024)} MiB) and ended. " +
             $"It has been replaced. Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory.")
         : new SandboxCrashedException($"The sandbox process ended while the call was in flight ({_deathReason}). It has been replaced; call again.", LogTail());
 

@@ -103,15 +103,8 @@ public sealed partial class PythonSandbox : IAsyncDisposable
 
     internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
-            var reply = await function.Host.SendAsync("call", timeout, cancellationToken, args: packedArguments).ConfigureAwait(false);
-            // A call queued behind one that brought its process down never ran: it goes to the replacement.
-            if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
-            using var payload = Outcome(reply, code, functionName, timeout, cancellationToken);
-            return Success(payload.RootElement, code, functionName, reply.Output);
-        }
+        var (payload, output) = await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken).ConfigureAwait(false);
+        using (payload) return Success(payload.RootElement, code, functionName, output);
     }
 
     /// <summary>Runs one function over many argument lists in a single round trip; outcomes come back in input order.</summary>
@@ -119,17 +112,14 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         var batch = "[" + string.Join(',', packedArguments) + "]";
-        for (var attempt = 0; ; attempt++)
+        var (payload, output) = await RoundTripAsync("batch", code, functionName, batch, timeout, cancellationToken).ConfigureAwait(false);
+        using (payload)
         {
-            var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
-            var reply = await function.Host.SendAsync("batch", timeout, cancellationToken, args: batch).ConfigureAwait(false);
-            if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
-            using var payload = Outcome(reply, code, functionName, timeout, cancellationToken);
             var items = payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
             if (items.Count != packedArguments.Count && items.LastOrDefault() is var last)
             {
-                // Python stops a batch at a timeout or memory error; that item's error covers the rest too.
-                var failure = Capture(() => Success(last, code, functionName, reply.Output));
+                // Python stops a batch at a memory error; that input's error stands for the rest too.
+                var failure = Capture(() => Success(last, code, functionName, output));
                 return [.. items.Take(items.Count - 1).Select(i => Capture(() => Success(i, code, functionName, ""))), .. Enumerable.Repeat(failure, packedArguments.Count - items.Count + 1)];
             }
 
@@ -141,12 +131,27 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     internal async Task<(int Attempted, int Failed, string Report)> RunDoctestsAsync(string code, string functionName, string docstring,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
-        var reply = await function.Host.SendAsync("doctest", timeout, cancellationToken, args: docstring).ConfigureAwait(false);
-        using var payload = Outcome(reply, code, functionName, timeout, cancellationToken);
-        using var result = JsonDocument.Parse(Success(payload.RootElement, code, functionName, reply.Output).ResultJson);
-        var r = result.RootElement;
-        return (r.GetProperty("attempted").GetInt32(), r.GetProperty("failed").GetInt32(), r.GetProperty("report").GetString() ?? "");
+        var (payload, output) = await RoundTripAsync("doctest", code, functionName, docstring, timeout, cancellationToken).ConfigureAwait(false);
+        using (payload)
+        {
+            using var result = JsonDocument.Parse(Success(payload.RootElement, code, functionName, output).ResultJson);
+            var r = result.RootElement;
+            return (r.GetProperty("attempted").GetInt32(), r.GetProperty("failed").GetInt32(), r.GetProperty("report").GetString() ?? "");
+        }
+    }
+
+    /// <summary>Sends one request to the function's process and returns Python's payload, or throws the host's typed verdict.</summary>
+    private async Task<(JsonDocument Payload, string Output)> RoundTripAsync(string op, string code, string functionName, string args,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
+            var reply = await function.Host.SendAsync(op, timeout, cancellationToken, args: args).ConfigureAwait(false);
+            // A request queued behind one that brought its process down never ran: it goes to the replacement.
+            if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
+            return (Outcome(reply, code, functionName, timeout, cancellationToken), reply.Output);
+        }
     }
 
     /// <summary>Ends the process of code that will not be used again (a rejected candidate).</summary>

@@ -70,6 +70,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
             string[] args =
             [
                 .. CommonArguments(options),
+                // Deno wants read, write and net permission on a Unix socket path to connect to it; the socket is
+                // deleted once connected, so these name nothing that exists afterwards.
                 $"--allow-read={JoinPaths(readable)}",
                 $"--allow-write={socketPath}",
                 $"--allow-net=unix:{socketPath}",

@@ -35,6 +35,7 @@ internal static class RunCommand
                     StoreDirectory = parse.GetValue(store),
                     Frozen = parse.GetValue(frozen),
                     Debug = isDebug,
+                    Logger = TerminalProgressLogger.IfTerminal(),
                 };
                 var function = AnyDef.FromSignature(parse.GetValue(signature)!, parse.GetValue(doc)!, options);
                 Progress.Say("preparing the sandbox and the function (the first run loads Python, generation may take a while)");

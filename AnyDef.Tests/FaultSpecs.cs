@@ -53,6 +53,28 @@ public sealed class FaultSpecs(SandboxFixture fixture)
     }
 
     [Fact]
+    public async Task More_functions_than_processes_are_served_by_evicting_the_least_recently_used_idle_one()
+    {
+        await using var small = new PythonSandbox(TestEnvironment.Sandbox with { MaxProcesses = 2, SpareProcesses = 0 });
+        var codes = Enumerable.Range(0, 4).Select(k => $"def f(x):\n    return x * 10 + {k}\n").ToList();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 2).Select(t => Task.Run(async () =>
+        {
+            var seen = new List<string>();
+            for (var round = 0; round < 3; round++)
+            {
+                for (var k = 0; k < codes.Count; k++) seen.Add((await small.RunAsync(codes[k], "f", $"[{round}]")).ResultJson);
+            }
+
+            return seen;
+        })));
+
+        var expected = Enumerable.Range(0, 3).SelectMany(round => Enumerable.Range(0, 4).Select(k => (round * 10 + k).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        results.Should().AllSatisfy(seen => seen.Should().Equal(expected));
+        codes.Count(c => small.ProcessIdOf(c, "f") is not null).Should().BeLessThanOrEqualTo(2 + 1, "idle processes beyond the limit are ended");
+    }
+
+    [Fact]
     public async Task A_timeout_is_an_AnyDef_error_distinct_from_cancellation()
     {
         var run = () => Sandbox.RunAsync("def spin():\n    while True: pass\n", "spin", timeout: TimeSpan.FromMilliseconds(200));

@@ -80,7 +80,7 @@ public sealed partial class PythonSandbox
             .ToList();
         foreach (var kv in idle)
         {
-            if (_functions.TryRemove(kv)) _ = kv.Value.Value.Result.Host.DisposeAsync().AsTask();
+            if (_functions.TryRemove(kv)) _ = kv.Value.Value.Result.Host.RetireAsync().AsTask();
         }
     }
 

@@ -159,7 +159,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     {
         if (_functions.TryRemove(FunctionKey(code, functionName), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
         {
-            await lazy.Value.Result.Host.DisposeAsync().ConfigureAwait(false);
+            await lazy.Value.Result.Host.RetireAsync().ConfigureAwait(false);
         }
     }
 

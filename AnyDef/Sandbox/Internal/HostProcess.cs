@@ -147,7 +147,13 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public async Task<HostReply> SendAsync(string op, TimeSpan timeout, CancellationToken cancellationToken, string? code = null, string? function = null, string? args = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (_deathReason is not null) throw Crashed();
+        if (_deathReason is not null)
+        {
+            // A retired process never ran this request: it is safe to send to another.
+            if (_exiting) return new HostReply(false, null, "", "requeue", _deathReason);
+            throw Crashed();
+        }
+
         var id = Interlocked.Increment(ref s_nextId);
         var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout);
         if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
@@ -273,6 +279,13 @@ internal sealed partial class HostProcess : IAsyncDisposable
         _watchdog?.Dispose();
         try { _kill.Cancel(); } catch (ObjectDisposedException) { }
         _stream?.Dispose();
+    }
+
+    /// <summary>Ends an idle process on purpose; a request that reaches it meanwhile is handed back to be sent elsewhere.</summary>
+    public ValueTask RetireAsync()
+    {
+        _exiting = true;
+        return DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -15,6 +15,20 @@ public sealed class StoreSpecs : FakeModelSpecs
 
     private static AnyDefOptions Restarted(AnyDefOptions o) => o with { Cache = new MemoryCache(new MemoryCacheOptions()) };
 
+    public sealed record AddArgs(int A, int B);
+
+    [Fact]
+    public void Spec_hashes_are_stable_so_stored_files_stay_valid_across_versions()
+    {
+        // Changing this hash orphans every stored function of every user: change the prompt version on purpose instead.
+        var spec = FunctionSpec.For<AddArgs, int>("add", "Return the sum of a and b.");
+
+        spec.Hash.Should().Be(PinnedAddHash);
+        spec.Signature.Should().Be("def add(a: int, b: int) -> int");
+    }
+
+    private const string PinnedAddHash = "01046110e6eaed866c696247565a37d6176fb332f2dd04009ffb2162200568bb";
+
     [Fact]
     public async Task Generated_code_is_written_as_a_readable_file_with_a_metadata_header()
     {

@@ -87,7 +87,11 @@ public sealed record FunctionSpec
 
     private string ComputeHash()
     {
-        var canonical = JsonSerializer.Serialize(new object[] { PromptVersion, Name, Signature, TypeDefinitions, Description, Examples });
+        // Examples join the hash only when there are some, so declaring none keeps the hash of earlier versions.
+        object[] parts = Examples.Count == 0
+            ? [PromptVersion, Name, Signature, TypeDefinitions, Description]
+            : [PromptVersion, Name, Signature, TypeDefinitions, Description, Examples];
+        var canonical = JsonSerializer.Serialize(parts);
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))).ToLowerInvariant();
     }
 

@@ -22,10 +22,16 @@ public static class TestEnvironment
     /// <summary>A description no other test uses, so spec hashes never collide across tests.</summary>
     public static string Unique(string description) => $"{description} (test {Guid.NewGuid():N})";
 
-    public static string TempDir()
+    private static readonly Lazy<string> RunDir = new(() =>
     {
-        var dir = Path.Combine(Path.GetTempPath(), "anydef-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        var dir = Directory.CreateTempSubdirectory("anydef-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
         return dir;
-    }
+    });
+
+    /// <summary>A new empty folder, removed with the others when the test run ends.</summary>
+    public static string TempDir() => Directory.CreateDirectory(Path.Combine(RunDir.Value, Guid.NewGuid().ToString("N"))).FullName;
 }

@@ -56,6 +56,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public static async Task<HostProcess> StartAsync(RuntimeLocation location, string? snapshotPath, SandboxOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         var socketDir = Directory.CreateTempSubdirectory("anydef-").FullName;
+        PendingSocketDirectories.TryAdd(socketDir, 0);
         var socketPath = Path.Combine(socketDir, "host.sock");
         var host = new HostProcess(options, logger);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -112,7 +113,21 @@ internal sealed partial class HostProcess : IAsyncDisposable
             listener.Dispose();
             TryDelete(socketPath);
             TryDeleteDirectory(socketDir);
+            PendingSocketDirectories.TryRemove(socketDir, out _);
         }
+    }
+
+    // Folders of hosts still starting when the application ends would otherwise stay behind in the temp folder.
+    private static readonly ConcurrentDictionary<string, byte> PendingSocketDirectories = CreatePendingRegistry();
+
+    private static ConcurrentDictionary<string, byte> CreatePendingRegistry()
+    {
+        var pending = new ConcurrentDictionary<string, byte>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var dir in pending.Keys) TryDeleteDirectory(dir);
+        };
+        return pending;
     }
 
     /// <summary>Runs the host once in its trusted snapshot mode: load Python, import the runtime, write the snapshot.</summary>

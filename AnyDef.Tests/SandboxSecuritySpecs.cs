@@ -126,6 +126,14 @@ public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
     }
 
     [Fact]
+    public async Task An_async_function_is_awaited()
+    {
+        const string code = "import asyncio\nasync def later(x):\n    await asyncio.sleep(0.01)\n    return x + 1\n";
+
+        (await Sandbox.RunAsync(code, "later", "[41]")).ResultJson.Should().Be("42");
+    }
+
+    [Fact]
     public async Task Each_call_starts_from_a_fresh_namespace()
     {
         const string code = "counter = []\ndef bump():\n    counter.append(1)\n    return len(counter)\n";

@@ -54,7 +54,11 @@ def _anydef_compile(code, name):
 def _anydef_invoke(co, name, args):
     ns = {"__name__": "__anydef__", "__builtins__": _b}
     exec(co, ns)
-    return ns[name](*args[0], **args[1])
+    r = ns[name](*args[0], **args[1])
+    if _inspect.iscoroutine(r):
+        from pyodide.ffi import run_sync
+        r = run_sync(r)
+    return r
 
 def _anydef_encode(r):
     try:

@@ -22,6 +22,12 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
 
     public static async Task<RuntimeLocation> ResolveAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new SandboxUnavailableException("The AnyDef sandbox does not run on Windows yet (its private channel is a Unix socket). " +
+                "Run the application on Linux or macOS, or under WSL.");
+        }
+
         var cacheDir = CacheRoot(options);
         var hostDir = options.HostDirectory ?? await ExtractHostAsync(cacheDir, cancellationToken).ConfigureAwait(false);
         if (!File.Exists(Path.Combine(hostDir, "host.ts")) || !File.Exists(Path.Combine(hostDir, "worker.ts")))

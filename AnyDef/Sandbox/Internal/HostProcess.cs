@@ -23,7 +23,6 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SandboxOptions _options;
     private readonly ILogger _logger;
-    private Socket? _socket;
     private NetworkStream? _stream;
     private Timer? _watchdog;
     private long _lastProgress = Environment.TickCount64;
@@ -89,9 +88,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 throw new SandboxUnavailableException($"The sandbox host exited before it connected. Host output: {host.LogTail()}");
             }
 
-            var socket = await accept.ConfigureAwait(false);
-            host._socket = socket;
-            host._stream = new NetworkStream(socket, ownsSocket: true);
+            host._stream = new NetworkStream(await accept.ConfigureAwait(false), ownsSocket: true);
             _ = host.ReadLoopAsync();
             await host._ready.Task.WaitAsync(startTimeout.Token).ConfigureAwait(false);
             host._watchdog = new Timer(static s => ((HostProcess)s!).Watch(), host, 250, 250);

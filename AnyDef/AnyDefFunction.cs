@@ -16,19 +16,15 @@ namespace AnyDefNet;
 public sealed class AnyDefFunction<TArgs, TResult>
 {
     private static readonly PropertyInfo[] s_properties = [.. Specs.PythonTypes.Properties(typeof(TArgs))];
-    private readonly PythonSandbox _sandbox;
-    private GeneratedCode? _code;
-
-    private readonly SpecChecks _checks;
+    private readonly FunctionRuntime _runtime;
 
     internal AnyDefFunction(string name, string description, AnyDefOptions options, IEnumerable<(TArgs Args, TResult Expected)>? examples)
     {
         options.Validate();
         Options = options;
-        _sandbox = PythonSandbox.GetShared(options.Sandbox);
         var checks = (examples ?? []).Select(e => Example(name, e.Args, e.Expected)).ToList();
         Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson)}")]);
-        _checks = new SpecChecks(checks, json => Serialize(Convert(json, "")));
+        _runtime = new FunctionRuntime(Spec, new SpecChecks(checks, json => Serialize(Convert(json, ""))), options);
     }
 
     private ExampleCheck Example(string name, TArgs args, TResult expected)
@@ -51,13 +47,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
     /// <exception cref="FunctionNotStoredException">Frozen mode is on and the store lacks the function.</exception>
     /// <exception cref="ModelException">The model could not be asked.</exception>
     /// <exception cref="CodeGenerationException">The model gave no usable code.</exception>
-    public async Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken = default)
-    {
-        if (_code is { } code) return code;
-        code = await CodeResolver.ResolveAsync(Spec, _checks, Options, _sandbox, cancellationToken).ConfigureAwait(false);
-        if (Interlocked.CompareExchange(ref _code, code, null) is null && Options.Debug) DebugOutput.Code(Options, Spec.Name, code);
-        return _code;
-    }
+    public Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken = default) => _runtime.GetCodeAsync(cancellationToken);
 
     /// <summary>Calls the function in the sandbox.</summary>
     /// <exception cref="PythonExecutionException">The Python code raised.</exception>
@@ -66,11 +56,8 @@ public sealed class AnyDefFunction<TArgs, TResult>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<TResult> InvokeAsync(TArgs args, CancellationToken cancellationToken = default)
     {
-        var packed = Pack(args);
-        var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
-        var result = await _sandbox.CallAsync(code.Code, Spec.Name, packed, Options.Timeout, cancellationToken).ConfigureAwait(false);
-        if (result.Output.Length > 0 && Options.Debug) DebugOutput.Write(Options, $"[anydef] {Spec.Name} printed:\n{result.Output}");
-        return Convert(result.ResultJson, code.Code);
+        var (result, code) = await _runtime.CallAsync(Pack(args), cancellationToken).ConfigureAwait(false);
+        return Convert(result.ResultJson, code);
     }
 
     /// <summary>Calls the function synchronously; safe on any thread, including one with a synchronization context.</summary>
@@ -82,11 +69,8 @@ public sealed class AnyDefFunction<TArgs, TResult>
     public async Task<IReadOnlyList<TResult>> MapAsync(IEnumerable<TArgs> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var packed = inputs.Select(Pack).ToList();
-        if (packed.Count == 0) return [];
-        var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
-        var outcomes = await _sandbox.CallBatchAsync(code.Code, Spec.Name, packed, Options.Timeout, cancellationToken).ConfigureAwait(false);
-        return [.. outcomes.Select(o => Convert(o().ResultJson, code.Code))];
+        var (outcomes, code) = await _runtime.CallBatchAsync([.. inputs.Select(Pack)], cancellationToken).ConfigureAwait(false);
+        return [.. outcomes.Select(o => Convert(o().ResultJson, code))];
     }
 
     private string Pack(TArgs args) => Pack(args, Spec.Name);

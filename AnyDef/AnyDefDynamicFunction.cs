@@ -13,19 +13,18 @@ public sealed class AnyDefDynamicFunction
 {
     private readonly FunctionRuntime _runtime;
 
-    internal AnyDefDynamicFunction(FunctionSpec spec, AnyDefOptions options)
+    internal AnyDefDynamicFunction(FunctionSpec spec, AnyDefOptions? options)
     {
-        options.Validate();
+        options?.Validate();
         Spec = spec;
-        Options = options;
         _runtime = new FunctionRuntime(spec, SpecChecks.None, options);
     }
 
     /// <summary>What the model is (or was) asked to write.</summary>
     public FunctionSpec Spec { get; }
 
-    /// <summary>The settings this function runs with.</summary>
-    public AnyDefOptions Options { get; }
+    /// <summary>The settings this function runs with (for a function declared without options, <see cref="AnyDef.CurrentOptions"/>).</summary>
+    public AnyDefOptions Options => _runtime.Options;
 
     /// <summary>Returns the function's code: from memory, the store, or the model (once).</summary>
     public Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken = default) => _runtime.GetCodeAsync(cancellationToken);

@@ -18,10 +18,9 @@ public sealed class AnyDefFunction<TArgs, TResult>
     private static readonly PropertyInfo[] s_properties = [.. Specs.PythonTypes.Properties(typeof(TArgs))];
     private readonly FunctionRuntime _runtime;
 
-    internal AnyDefFunction(string name, string description, AnyDefOptions options, IEnumerable<(TArgs Args, TResult Expected)>? examples)
+    internal AnyDefFunction(string name, string description, AnyDefOptions? options, IEnumerable<(TArgs Args, TResult Expected)>? examples)
     {
-        options.Validate();
-        Options = options;
+        options?.Validate();
         var checks = (examples ?? []).Select(e => Example(name, e.Args, e.Expected)).ToList();
         Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson)}")]);
         _runtime = new FunctionRuntime(Spec, new SpecChecks(checks, json => Serialize(Convert(json, ""))), options);
@@ -40,8 +39,8 @@ public sealed class AnyDefFunction<TArgs, TResult>
     /// <summary>What the model is (or was) asked to write.</summary>
     public FunctionSpec Spec { get; }
 
-    /// <summary>The settings this function runs with.</summary>
-    public AnyDefOptions Options { get; }
+    /// <summary>The settings this function runs with (for a function declared without options, <see cref="AnyDef.CurrentOptions"/>).</summary>
+    public AnyDefOptions Options => _runtime.Options;
 
     /// <summary>Returns the function's code: from memory, the store, or the model (once).</summary>
     /// <exception cref="FunctionNotStoredException">Frozen mode is on and the store lacks the function.</exception>

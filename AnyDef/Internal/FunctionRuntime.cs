@@ -6,34 +6,55 @@ namespace AnyDefNet.Internal;
 /// What every declared function does whatever its argument types: resolve its code once (memory, store, model),
 /// run it in the sandbox, and show debug output. The typed and the JSON functions differ only in packing and results.
 /// </summary>
-internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyDefOptions options)
+/// <remarks>
+/// A function declared without options follows <see cref="AnyDef.Configure"/>: its options are read at each call, so a
+/// function declared before the application configured AnyDef (or before its host started) uses that configuration.
+/// </remarks>
+internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyDefOptions? explicitOptions)
 {
-    private readonly PythonSandbox _sandbox = PythonSandbox.GetShared(options.Sandbox);
-    private GeneratedCode? _code;
+    private State? _state;
 
-    public async Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken)
-    {
-        if (_code is { } code) return code;
-        code = await CodeResolver.ResolveAsync(spec, checks, options, _sandbox, cancellationToken).ConfigureAwait(false);
-        if (Interlocked.CompareExchange(ref _code, code, null) is null && options.Debug) DebugOutput.Code(options, spec.Name, code);
-        return _code;
-    }
+    /// <summary>The options the next call runs with.</summary>
+    public AnyDefOptions Options => explicitOptions ?? AnyDef.CurrentOptions;
+
+    public async Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken) =>
+        (await ResolveAsync(cancellationToken).ConfigureAwait(false)).Code!;
 
     /// <summary>Runs one call with packed arguments; returns the result and the code that produced it.</summary>
     public async Task<(SandboxResult Result, string Code)> CallAsync(string packedArguments, CancellationToken cancellationToken)
     {
-        var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
-        var result = await _sandbox.CallAsync(code.Code, spec.Name, packedArguments, options.Timeout, cancellationToken).ConfigureAwait(false);
+        var state = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        var options = state.Options;
+        var code = state.Code!.Code;
+        var result = await state.Sandbox.CallAsync(code, spec.Name, packedArguments, options.Timeout, cancellationToken).ConfigureAwait(false);
         if (result.Output.Length > 0 && options.Debug) DebugOutput.Write(options, $"[anydef] {spec.Name} printed:\n{result.Output}");
-        return (result, code.Code);
+        return (result, code);
     }
 
     /// <summary>Runs many calls in one round trip; outcomes in input order, and the code that produced them.</summary>
     public async Task<(IReadOnlyList<Func<SandboxResult>> Outcomes, string Code)> CallBatchAsync(IReadOnlyList<string> packedArguments, CancellationToken cancellationToken)
     {
         if (packedArguments.Count == 0) return ([], "");
-        var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
-        var outcomes = await _sandbox.CallBatchAsync(code.Code, spec.Name, packedArguments, options.Timeout, cancellationToken).ConfigureAwait(false);
-        return (outcomes, code.Code);
+        var state = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        var code = state.Code!.Code;
+        var outcomes = await state.Sandbox.CallBatchAsync(code, spec.Name, packedArguments, state.Options.Timeout, cancellationToken).ConfigureAwait(false);
+        return (outcomes, code);
     }
+
+    // The code is resolved once per options instance: configuring AnyDef anew (another store, frozen mode) resolves again.
+    private async ValueTask<State> ResolveAsync(CancellationToken cancellationToken)
+    {
+        var options = Options;
+        var state = _state;
+        if (state is { Code: not null } && ReferenceEquals(state.Options, options)) return state;
+        if (state is null || !ReferenceEquals(state.Options, options)) state = new State(options, PythonSandbox.GetShared(options.Sandbox), null);
+
+        var code = await CodeResolver.ResolveAsync(spec, checks, options, state.Sandbox, cancellationToken).ConfigureAwait(false);
+        var resolved = state with { Code = code };
+        var previous = Interlocked.Exchange(ref _state, resolved);
+        if (options.Debug && !(previous is { Code: not null } && ReferenceEquals(previous.Options, options))) DebugOutput.Code(options, spec.Name, code);
+        return resolved;
+    }
+
+    private sealed record State(AnyDefOptions Options, PythonSandbox Sandbox, GeneratedCode? Code);
 }

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AnyDefNet.Sandbox.Internal;
+using BenchmarkDotNet.Attributes;
+
+namespace AnyDefNet.Benchmarks;
+
+/// <summary>
+/// A warm call through the bridge against its floor, measured side by side: the same function called by Pyodide
+/// inside one Deno process (JSON in and out, no socket, no worker). The ratio column is the bridge's cost.
+/// </summary>
+public class BridgeBaselineBenchmarks
+{
+    private const int InProcessCalls = 2_000;
+    private PythonSandbox _sandbox = null!;
+    private Process _inProcess = null!;
+
+    [Params("add", "sieve")]
+    public string Function { get; set; } = "add";
+
+    private string Code => Functions.Code(Function);
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _sandbox = new PythonSandbox(SandboxOptions.Default with { SpareProcesses = 0 });
+        for (var i = 0; i < 3_000; i++) await _sandbox.RunAsync(Code, Function, "[1, 2]");
+
+        var runtime = await RuntimeLocation.ResolveAsync(SandboxOptions.Default, CancellationToken.None);
+        var script = Path.Combine(AppContext.BaseDirectory, "inprocess.ts");
+        var start = new ProcessStartInfo(runtime.DenoPath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in (string[])["run", "--no-prompt", "--no-config", "--no-lock", "--no-remote", "--no-npm", "--cached-only",
+                     $"--allow-read={runtime.PyodideDirectory},{script}", script, runtime.PyodideDirectory])
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["DENO_DIR"] = Path.Combine(runtime.CacheDirectory, "deno-dir");
+        _inProcess = Process.Start(start) ?? throw new InvalidOperationException("deno did not start");
+        await _inProcess.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { code = Code, name = Function, args = "[[1, 2], {}]" }));
+        RunInProcess(3_000);
+    }
+
+    [GlobalCleanup]
+    public async Task CleanupAsync()
+    {
+        _inProcess.Kill();
+        await _inProcess.WaitForExitAsync();
+        await _sandbox.DisposeAsync();
+    }
+
+    [Benchmark(Baseline = true, Description = "in-process Pyodide call (no bridge)", OperationsPerInvoke = InProcessCalls)]
+    public void InProcess() => RunInProcess(InProcessCalls);
+
+    [Benchmark(Description = "warm call through the bridge")]
+    public async Task<string> WarmCall() => (await _sandbox.RunAsync(Code, Function, "[1, 2]")).ResultJson;
+
+    private void RunInProcess(int calls)
+    {
+        _inProcess.StandardInput.WriteLine(calls);
+        _inProcess.StandardInput.Flush();
+        var line = _inProcess.StandardOutput.ReadLine();
+        if (line is null || !line.StartsWith("done ", StringComparison.Ordinal)) throw new InvalidOperationException($"in-process runner answered '{line}'");
+    }
+}

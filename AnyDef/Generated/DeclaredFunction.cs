@@ -56,6 +56,6 @@ public abstract class DeclaredFunction
             .OfType<DeclaredFunction>()];
     }
 
-    /// <summary>Shows the function as <c>Type.Method: python_name</c>.</summary>
-    public override string ToString() => $"{DeclaringType.Name}: {Spec.Name}";
+    /// <summary>Shows the function as <c>python_name (DeclaringType)</c>.</summary>
+    public override string ToString() => $"{Spec.Name} ({DeclaringType.Name})";
 }

@@ -9,6 +9,7 @@ internal static class ExitCodes
     public const int PythonRaised = 3;
     public const int Timeout = 4;
     public const int SandboxUnavailable = 5;
+    public const int CheckFailed = 6;
 
     /// <summary>Reports an error as one clear line on standard error (more with --debug) and returns its exit code.</summary>
     public static int Report(Exception error, bool debug)

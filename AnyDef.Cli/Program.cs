@@ -7,5 +7,7 @@ var root = new RootCommand("AnyDef: functions written once by a language model, 
     ExecCommand.Create(),
     DoctorCommand.Create(),
     StoreCommand.Create(),
+    GenerateCommand.Create(),
+    CheckCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

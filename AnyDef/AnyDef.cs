@@ -19,16 +19,20 @@ public static class AnyDef
     /// <see cref="AnyDefOptions.Default"/>.</summary>
     public static AnyDefOptions CurrentOptions => s_configured ?? AnyDefOptions.Default;
 
+    /// <summary>What the application gave <see cref="Configure"/>, or null before that: [AnyDef] methods then use their attributes.</summary>
+    internal static AnyDefOptions? ConfiguredOptions => s_configured;
+
     /// <summary>Sets the options of every function declared without options, from its next call on, including functions
     /// declared before this call.</summary>
-    /// <param name="options">The application's settings; <see cref="AnyDefOptions.Default"/> restores the defaults.</param>
+    /// <param name="options">The application's settings; <see cref="AnyDefOptions.Default"/> restores the defaults (and lets
+    /// <see cref="AnyDefDefaultsAttribute"/> settings apply to <see cref="AnyDefAttribute"/> methods again).</param>
     /// <exception cref="ArgumentException">An option is out of range (every problem is listed).</exception>
     /// <remarks>Functions given their own options keep them. A hosted application calls this through its host's start.</remarks>
     public static void Configure(AnyDefOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        s_configured = options;
+        s_configured = ReferenceEquals(options, AnyDefOptions.Default) ? null : options;
     }
 
     /// <summary>Declares a function and returns it as an object with sync, async and batch calls.</summary>

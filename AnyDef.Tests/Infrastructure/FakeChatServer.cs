@@ -50,6 +50,13 @@ public sealed class FakeChatServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>Answers every request that has no queued reply by what <paramref name="reply"/> makes of it.</summary>
+    public FakeChatServer Always(Func<JsonNode, FakeReply> reply)
+    {
+        _fallback = reply;
+        return this;
+    }
+
     public FakeChatServer Always(FakeReply reply)
     {
         _fallback = _ => reply;

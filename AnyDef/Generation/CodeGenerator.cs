@@ -23,7 +23,7 @@ internal sealed class CodeGenerator(IChatClient client, string model, PythonSand
             var code = CodeExtractor.Extract(reply, spec.Name);
             var problem = code is null
                 ? $"The reply contains no Python function named `{spec.Name}`. Reply with the complete function in one ```python block."
-                : await CheckAsync(spec, code, checks, cancellationToken).ConfigureAwait(false);
+                : await CodeCheck.RunAsync(sandbox, callTimeout, spec, code, checks, cancellationToken).ConfigureAwait(false);
             if (problem is null) return code!;
 
             if (code is not null) await sandbox.ForgetAsync(code, spec.Name).ConfigureAwait(false);
@@ -38,58 +38,6 @@ internal sealed class CodeGenerator(IChatClient client, string model, PythonSand
             string.Join("; ", attempts.Select((a, i) => $"attempt {i + 1}: {FirstLine(a.Failure)}")) +
             ". Make the description more precise, try a stronger model, or write the function by hand in the store.",
             spec.Name, attempts);
-    }
-
-    private async Task<string?> CheckAsync(FunctionSpec spec, string code, SpecChecks checks, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var parameters = await sandbox.GetParametersAsync(code, spec.Name, cancellationToken).ConfigureAwait(false);
-            var expected = spec.Parameters.Select(p => p.PythonName).ToList();
-            if (parameters.Count != expected.Count)
-            {
-                return $"`{spec.Name}` must take exactly these parameters: ({string.Join(", ", expected)}); the code declares ({string.Join(", ", parameters)}).";
-            }
-
-            foreach (var example in checks.Examples)
-            {
-                var result = await sandbox.CallAsync(code, spec.Name, example.PackedArguments, callTimeout, cancellationToken).ConfigureAwait(false);
-                string normalized;
-                try
-                {
-                    normalized = checks.Normalize(result.ResultJson);
-                }
-                catch (ResultConversionException ex)
-                {
-                    return $"For {example.Display} the function returned {ex.Json}, which is not a valid {spec.ReturnHint}.";
-                }
-
-                if (!JsonEquivalence.Equal(normalized, example.ExpectedJson))
-                {
-                    return $"Wrong result: {example.Display} returned {JsonEquivalence.AsPython(result.ResultJson)}, expected {JsonEquivalence.AsPython(example.ExpectedJson)}.";
-                }
-            }
-
-            if (spec.Description.Contains(">>>", StringComparison.Ordinal))
-            {
-                var (_, failed, report) = await sandbox.RunDoctestsAsync(code, spec.Name, spec.Description, callTimeout, cancellationToken).ConfigureAwait(false);
-                if (failed > 0) return $"{failed} example(s) in the docstring failed:\n{report}";
-            }
-
-            return null;
-        }
-        catch (PythonExecutionException ex)
-        {
-            return $"The code raised {ex.PythonType}: {ex.PythonMessage}\n{ex.PythonTraceback}";
-        }
-        catch (ResultConversionException ex)
-        {
-            return $"The function returned {ex.Json}, which is not JSON data (dict, list, str, int, float, bool or None).";
-        }
-        catch (AnyDefException ex) when (ex is SandboxTimeoutException or SandboxMemoryException or SandboxCrashedException)
-        {
-            return $"Running the code failed: {ex.Message}";
-        }
     }
 
     private static string FirstLine(string s) => s.Split('\n')[0];

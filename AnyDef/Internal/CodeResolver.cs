@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 using AnyDefNet.Generation;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
@@ -15,13 +16,14 @@ internal static class CodeResolver
     private static readonly MemoryCache s_cache = new(new MemoryCacheOptions { SizeLimit = 10_000 });
     private static readonly ConcurrentDictionary<(IMemoryCache, string), Lazy<Task<GeneratedCode>>> s_inFlight = new();
 
-    public static async Task<GeneratedCode> ResolveAsync(FunctionSpec spec, SpecChecks checks, AnyDefOptions options, PythonSandbox sandbox, CancellationToken cancellationToken)
+    public static async Task<GeneratedCode> ResolveAsync(FunctionSpec spec, SpecChecks checks, AnyDefOptions options, PythonSandbox sandbox, CancellationToken cancellationToken,
+        Assembly? embeddedStore = null)
     {
         var cache = options.Cache ?? s_cache;
         if (cache.TryGetValue(spec.Hash, out GeneratedCode? cached) && cached is not null) return cached with { Source = "memory" };
 
         var key = (cache, $"{spec.Hash}|{options.EffectiveStoreDirectory}|{options.EffectiveFrozen}");
-        var lazy = s_inFlight.GetOrAdd(key, _ => new Lazy<Task<GeneratedCode>>(() => LoadOrGenerateAsync(spec, checks, options, sandbox, cache)));
+        var lazy = s_inFlight.GetOrAdd(key, _ => new Lazy<Task<GeneratedCode>>(() => LoadOrGenerateAsync(spec, checks, options, sandbox, cache, embeddedStore)));
         try
         {
             return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -33,7 +35,8 @@ internal static class CodeResolver
     }
 
     // Runs without any caller's token: other callers may be waiting on the same generation.
-    private static async Task<GeneratedCode> LoadOrGenerateAsync(FunctionSpec spec, SpecChecks checks, AnyDefOptions options, PythonSandbox sandbox, IMemoryCache cache)
+    private static async Task<GeneratedCode> LoadOrGenerateAsync(FunctionSpec spec, SpecChecks checks, AnyDefOptions options, PythonSandbox sandbox, IMemoryCache cache,
+        Assembly? embeddedStore)
     {
         var logger = options.Logger ?? NullLogger.Instance;
         var store = options.EffectiveStoreDirectory is { } dir ? new DirectoryCodeStore(dir) : null;
@@ -42,6 +45,11 @@ internal static class CodeResolver
         {
             logger.LogDebug("Code for {Function} read from {Path}", spec.Name, stored.Path);
             result = new GeneratedCode(stored.Code, "store", stored.Source, stored.Path);
+        }
+        else if (embeddedStore is not null && EmbeddedCodeStore.Read(embeddedStore, spec) is { } embedded)
+        {
+            logger.LogDebug("Code for {Function} read from {Path}", spec.Name, embedded.Path);
+            result = new GeneratedCode(embedded.Code, "store", embedded.Source, embedded.Path);
         }
         else if (options.EffectiveFrozen)
         {

@@ -1,3 +1,4 @@
+using System.Reflection;
 using AnyDefNet.Generation;
 
 namespace AnyDefNet.Internal;
@@ -12,10 +13,21 @@ namespace AnyDefNet.Internal;
 /// </remarks>
 internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyDefOptions? explicitOptions)
 {
+    private readonly Func<AnyDefOptions>? _optionsSource;
+    private readonly Assembly? _embeddedStore = Assembly.GetEntryAssembly();
     private State? _state;
 
+    /// <summary>A function whose options come from <paramref name="optionsSource"/> at each call (an [AnyDef] method: the
+    /// application's configuration, else its attributes) and whose code may be embedded in <paramref name="embeddedStore"/>.</summary>
+    public FunctionRuntime(FunctionSpec spec, SpecChecks checks, Func<AnyDefOptions> optionsSource, Assembly embeddedStore)
+        : this(spec, checks, (AnyDefOptions?)null)
+    {
+        _optionsSource = optionsSource;
+        _embeddedStore = embeddedStore;
+    }
+
     /// <summary>The options the next call runs with.</summary>
-    public AnyDefOptions Options => explicitOptions ?? AnyDef.CurrentOptions;
+    public AnyDefOptions Options => explicitOptions ?? _optionsSource?.Invoke() ?? AnyDef.CurrentOptions;
 
     public async Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken) =>
         (await ResolveAsync(cancellationToken).ConfigureAwait(false)).Code!;
@@ -49,7 +61,7 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
         if (state is { Code: not null } && ReferenceEquals(state.Options, options)) return state;
         if (state is null || !ReferenceEquals(state.Options, options)) state = new State(options, PythonSandbox.GetShared(options.Sandbox), null);
 
-        var code = await CodeResolver.ResolveAsync(spec, checks, options, state.Sandbox, cancellationToken).ConfigureAwait(false);
+        var code = await CodeResolver.ResolveAsync(spec, checks, options, state.Sandbox, cancellationToken, _embeddedStore).ConfigureAwait(false);
         var resolved = state with { Code = code };
         var previous = Interlocked.Exchange(ref _state, resolved);
         if (options.Debug && !(previous is { Code: not null } && ReferenceEquals(previous.Options, options))) DebugOutput.Code(options, spec.Name, code);

@@ -35,7 +35,7 @@ public sealed record FunctionSpec
         ReturnHint = returnHint;
         TypeDefinitions = typeDefinitions;
         Examples = examples ?? [];
-        Signature = signature ?? $"def {name}({string.Join(", ", parameters.Select(p => $"{p.PythonName}: {p.Hint}"))}) -> {returnHint}";
+        Signature = signature ?? $"def {name}({string.Join(", ", parameters.Select(p => $"{p.PythonName}: {p.Hint}" + (p.Default is null ? "" : $" = {p.Default}")))}) -> {returnHint}";
         Hash = ComputeHash();
     }
 

@@ -22,7 +22,9 @@ public sealed class DirectoryCodeStore
     public string Directory { get; }
 
     /// <summary>The file that holds (or would hold) the code of <paramref name="spec"/>.</summary>
-    public string PathFor(FunctionSpec spec) => Path.Combine(Directory, $"{spec.Name}.{spec.Hash[..12]}.py");
+    public string PathFor(FunctionSpec spec) => Path.Combine(Directory, FileName(spec));
+
+    internal static string FileName(FunctionSpec spec) => $"{spec.Name}.{spec.Hash[..12]}.py";
 
     /// <summary>Reads the stored code of <paramref name="spec"/>, or null when there is none.</summary>
     /// <exception cref="AnyDefException">The file exists but was written for another spec.</exception>
@@ -76,7 +78,7 @@ public sealed class DirectoryCodeStore
             ? System.IO.Directory.EnumerateFiles(Directory, "*.py").Order(StringComparer.Ordinal).Select(p => Parse(File.ReadAllText(p), p))
             : [];
 
-    private static StoredFunction Parse(string text, string path)
+    internal static StoredFunction Parse(string text, string path)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var lines = text.Replace("\r\n", "\n").Split('\n');

@@ -204,7 +204,11 @@ async function serve() {
     die("fatal", "the Python worker crashed: " + e.message);
   };
 
-  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, snapshot: snapshotBytes, makeSnapshot: false });
+  // Moved, not copied: a 30 MB copy would cost time at start and memory for as long as the process lives.
+  worker.postMessage(
+    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, snapshot: snapshotBytes, makeSnapshot: false },
+    snapshotBytes ? [snapshotBytes.buffer] : [],
+  );
   snapshotBytes = undefined;
 
   const decoder = new TextDecoder();

@@ -85,7 +85,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 location.HostScript,
                 config,
             ];
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             host.Launch(location, args);
+            var launched = System.Diagnostics.Stopwatch.GetTimestamp();
 
             using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             startTimeout.CancelAfter(options.StartTimeout);
@@ -96,8 +98,14 @@ internal sealed partial class HostProcess : IAsyncDisposable
             }
 
             host._stream = new NetworkStream(await accept.ConfigureAwait(false), ownsSocket: true);
+            var connected = System.Diagnostics.Stopwatch.GetTimestamp();
             _ = host.ReadLoopAsync();
             await host._ready.Task.WaitAsync(startTimeout.Token).ConfigureAwait(false);
+            logger.LogDebug("Sandbox host {Pid} ready in {Total:0} ms: launch {Launch:0} ms, until connected {Connect:0} ms, until Python was ready {Ready:0} ms",
+                host.ProcessId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started, launched).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(launched, connected).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(connected).TotalMilliseconds);
             host._watchdog = new Timer(static s => ((HostProcess)s!).Watch(), host, 250, 250);
             return host;
         }

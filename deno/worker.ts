@@ -142,6 +142,9 @@ def _anydef_batch(co, name, batch_json, seq):
 `;
 
 let pyodide: any;
+// The runtime's entry points, looked up once: a lookup per call would leave a proxy behind per call.
+// deno-lint-ignore no-explicit-any
+let entry: Record<"call" | "doctest" | "batch", any>;
 let compiled: any;
 let functionName = "";
 let stdout: string[] = [];
@@ -187,7 +190,15 @@ async function init(msg: Init) {
   pyodide = await loadPyodide(options);
   if (!msg.snapshot) pyodide.runPython(RUNTIME);
   pyodide.setInterruptBuffer(new Uint8Array(msg.interrupt));
-  if (!msg.makeSnapshot) pyodide.globals.get("_anydef_setup")(new Int32Array(msg.control));
+  // Pyodide keeps its options: without this the 30 MB snapshot would stay in memory as long as the process.
+  delete options._loadSnapshot;
+  if (pyodide._api?.config) delete pyodide._api.config._loadSnapshot;
+  if (!msg.makeSnapshot) {
+    const setup = pyodide.globals.get("_anydef_setup");
+    setup(new Int32Array(msg.control));
+    setup.destroy();
+    entry = { call: pyodide.globals.get("_anydef_call"), doctest: pyodide.globals.get("_anydef_doctest"), batch: pyodide.globals.get("_anydef_batch") };
+  }
   if (msg.makeSnapshot) {
     const bytes: Uint8Array = pyodide.makeMemorySnapshot();
     self.postMessage({ type: "snapshot", bytes }, [bytes.buffer]);
@@ -222,13 +233,13 @@ self.onmessage = async (e: MessageEvent) => {
         break;
       }
       case "call":
-        reply(msg.id, await pyodide.globals.get("_anydef_call").callPromising(compiled, functionName, msg.args, msg.seq));
+        reply(msg.id, await entry.call.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
       case "doctest":
-        reply(msg.id, await pyodide.globals.get("_anydef_doctest").callPromising(compiled, functionName, msg.args, msg.seq));
+        reply(msg.id, await entry.doctest.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
       case "batch":
-        reply(msg.id, await pyodide.globals.get("_anydef_batch").callPromising(compiled, functionName, msg.args, msg.seq));
+        reply(msg.id, await entry.batch.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
     }
   } catch (err) {

@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using CliWrap;
 using AnyDefNet.Internal;
+using CliWrap;
 using Microsoft.Extensions.Logging;
 
 namespace AnyDefNet.Sandbox.Internal;

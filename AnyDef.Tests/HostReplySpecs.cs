@@ -29,7 +29,7 @@ public sealed class HostReplySpecs : IAsyncLifetime
     [InlineData("missing_error", "without an \"error\"")]
     [InlineData("reply_number", "\"reply\" is a number")]
     [InlineData("payload_not_json", "payload that is not JSON")]
-    [InlineData("payload_not_object", "payload that is array")]
+    [InlineData("payload_not_object", "payload that is an array, not an object")]
     [InlineData("payload_without_ok", "could not be understood")]
     [InlineData("garbage_line", "not JSON")]
     [InlineData("no_id", "without a numeric \"id\"")]

@@ -36,6 +36,8 @@ public sealed partial class PythonSandbox
 
         public Task<LoadedFunction> Load => _load.Value;
 
+        public bool IsStarted => _load.IsValueCreated;
+
         public bool IsLoaded => _load.IsValueCreated && _load.Value.IsCompletedSuccessfully;
 
         public LoadedFunction? Loaded => IsLoaded ? _load.Value.Result : null;
@@ -129,7 +131,7 @@ public sealed partial class PythonSandbox
         if (!reply.Ok) throw new SandboxCrashedException($"The sandbox process failed while loading '{functionName}': {reply.ErrorMessage}");
         try
         {
-            var root = reply.Payload!.RootElement;
+            var root = reply.Payload.RootElement;
             if (!root.GetProperty("ok").GetBoolean())
             {
                 throw new PythonExecutionException(functionName, root.GetProperty("type").GetString()!, root.GetProperty("message").GetString()!,

@@ -109,16 +109,19 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     internal static string Pack(string argumentsJson, string? keywordArgumentsJson) => $"[{argumentsJson},{keywordArgumentsJson ?? "{}"}]";
 
     internal Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken) =>
-        RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, (payload, output) => Success(payload, code, functionName, output));
+        RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
+            ? new SandboxResult(result, reply.Output)
+            : Success(reply.Payload.RootElement, code, functionName, reply.Output));
 
     /// <summary>Runs one function over many argument lists in a single round trip; outcomes come back in input order.</summary>
     internal Task<IReadOnlyList<Func<SandboxResult>>> CallBatchAsync(string code, string functionName, IReadOnlyList<string> packedArguments,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         var batch = "[" + string.Join(',', packedArguments) + "]";
-        return RoundTripAsync<IReadOnlyList<Func<SandboxResult>>>("batch", code, functionName, batch, timeout, cancellationToken, (payload, output) =>
+        return RoundTripAsync<IReadOnlyList<Func<SandboxResult>>>("batch", code, functionName, batch, timeout, cancellationToken, reply =>
         {
-            var items = payload.EnumerateArray().Select(item => item.Clone()).ToList();
+            var output = reply.Output;
+            var items = reply.Payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
             if (items.Count != packedArguments.Count && items.LastOrDefault() is var last)
             {
                 // Python stops a batch at a memory error; that input's error stands for the rest too.
@@ -133,9 +136,9 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// <summary>Runs the doctest examples of <paramref name="docstring"/> against the code; returns how many ran, failed, and the report.</summary>
     internal Task<(int Attempted, int Failed, string Report)> RunDoctestsAsync(string code, string functionName, string docstring,
         TimeSpan timeout, CancellationToken cancellationToken) =>
-        RoundTripAsync("doctest", code, functionName, docstring, timeout, cancellationToken, (payload, output) =>
+        RoundTripAsync("doctest", code, functionName, docstring, timeout, cancellationToken, reply =>
         {
-            using var result = JsonDocument.Parse(Success(payload, code, functionName, output).ResultJson);
+            using var result = JsonDocument.Parse(Success(reply.Payload.RootElement, code, functionName, reply.Output).ResultJson);
             var r = result.RootElement;
             return (r.GetProperty("attempted").GetInt32(), r.GetProperty("failed").GetInt32(), r.GetProperty("report").GetString() ?? "");
         });
@@ -145,7 +148,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// A payload that cannot be interpreted ends that process and is a <see cref="SandboxCrashedException"/>.
     /// </summary>
     private async Task<T> RoundTripAsync<T>(string op, string code, string functionName, string args,
-        TimeSpan timeout, CancellationToken cancellationToken, Func<JsonElement, string, T> interpret)
+        TimeSpan timeout, CancellationToken cancellationToken, Func<HostReply, T> interpret)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -156,7 +159,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
             if (!reply.Ok) throw Verdict(reply, functionName, timeout, cancellationToken);
             try
             {
-                return interpret(reply.Payload!.RootElement, reply.Output);
+                return interpret(reply);
             }
             catch (Exception ex) when (ex is not AnyDefException)
             {
@@ -263,7 +266,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         {
             entry.Abandon.Cancel();
             if (entry.Loaded is { } loaded) hosts.Add(Task.FromResult(loaded.Host));
-            else hosts.Add(entry.Load.ContinueWith(t => t.Result.Host, TaskScheduler.Default));
+            else if (entry.IsStarted) hosts.Add(entry.Load.ContinueWith(t => t.Result.Host, TaskScheduler.Default));
         }
 
         _functions.Clear();

@@ -276,13 +276,21 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     /// <summary>The most bytes one reply line may have: the result limit with room for escaping (a JSON text inside a
     /// JSON string, UTF-8) and framing. A longer line is a broken host.</summary>
-    internal static long MaxLineBytes(SandboxOptions options) => (long)options.MaxResultBytes * 3 + FramingBytes;
+    internal static long MaxLineBytes(SandboxOptions options) => Math.Min(Array.MaxLength - 1L, (long)options.MaxResultBytes * 3 + FramingBytes);
+
+    // Lines are read into a small buffer; a line longer than it is kept as a chain of chunks (never copied to grow)
+    // and parsed where it lies, so a large reply costs about its own size.
+    private const int SmallBuffer = 64 * 1024;
+    private const int LargeChunk = 1024 * 1024;
 
     private async Task ReadLoopAsync()
     {
         var limit = MaxLineBytes(_options);
-        var buffer = new byte[64 * 1024];
-        int start = 0, end = 0, scanned = 0, marked = 0;
+        var buffer = new byte[SmallBuffer];
+        var chunks = new List<byte[]>();
+        long chunked = 0;
+        int start = 0, end = 0, scanned = 0;
+        long marked = 0;
         try
         {
             while (true)
@@ -291,43 +299,64 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 if (newline >= 0)
                 {
                     var lineEnd = scanned + newline;
-                    if (!Handle(buffer.AsSpan(start, lineEnd - start))) return;
-                    start = scanned = marked = lineEnd + 1;
+                    var ok = chunks.Count == 0
+                        ? Handle(new ReadOnlySequence<byte>(buffer, start, lineEnd - start))
+                        : Handle(Chain(chunks, buffer, lineEnd));
+                    if (!ok) return;
+                    if (chunks.Count > 0)
+                    {
+                        // The memory of a large reply goes as soon as it has been read.
+                        chunks.Clear();
+                        chunked = 0;
+                        var rest = end - (lineEnd + 1);
+                        var small = new byte[Math.Max(SmallBuffer, rest)];
+                        Buffer.BlockCopy(buffer, lineEnd + 1, small, 0, rest);
+                        buffer = small;
+                        start = scanned = 0;
+                        end = rest;
+                    }
+                    else
+                    {
+                        start = scanned = lineEnd + 1;
+                    }
+
+                    marked = 0;
                     continue;
                 }
 
                 scanned = end;
-                if (end - start > limit)
+                var pending = chunked + (end - start);
+                if (pending > limit)
                 {
                     MarkDead($"the sandbox host sent a reply of more than {limit} bytes, past the result limit of {_options.MaxResultBytes} bytes " +
                         $"({nameof(SandboxOptions)}.{nameof(SandboxOptions.MaxResultBytes)}) with room for framing");
                     return;
                 }
 
-                if (end - marked >= ProgressBytes && !_pending.IsEmpty)
+                if (pending - marked >= ProgressBytes && !_pending.IsEmpty)
                 {
                     // A large result still arriving: the host is answering.
                     Volatile.Write(ref _lastProgress, Environment.TickCount64);
-                    marked = end;
-                }
-
-                if (start == end && buffer.Length > 1024 * 1024)
-                {
-                    // The memory of a large reply goes as soon as it has been read.
-                    buffer = new byte[64 * 1024];
-                    start = end = scanned = marked = 0;
+                    marked = pending;
                 }
 
                 if (end == buffer.Length)
                 {
-                    var length = end - start;
-                    var target = length < buffer.Length / 2 ? buffer : GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, (long)buffer.Length * 2));
-                    Buffer.BlockCopy(buffer, start, target, 0, length);
-                    buffer = target;
-                    scanned -= start;
-                    marked -= start;
-                    start = 0;
-                    end = length;
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        scanned = end;
+                        start = 0;
+                    }
+                    else
+                    {
+                        // A full buffer that holds part of one line becomes a link of its chain.
+                        chunks.Add(buffer);
+                        chunked += end;
+                        buffer = GC.AllocateUninitializedArray<byte>(LargeChunk);
+                        start = end = scanned = 0;
+                    }
                 }
 
                 var read = await _stream!.ReadAsync(buffer.AsMemory(end)).ConfigureAwait(false);
@@ -351,8 +380,33 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
+    private static ReadOnlySequence<byte> Chain(List<byte[]> chunks, byte[] last, int lastLength)
+    {
+        var first = new Link(chunks[0], 0);
+        var tail = first;
+        foreach (var chunk in chunks.Skip(1)) tail = tail.Append(chunk);
+        tail = tail.Append(last.AsMemory(0, lastLength));
+        return new ReadOnlySequence<byte>(first, 0, tail, lastLength);
+    }
+
+    private sealed class Link : ReadOnlySequenceSegment<byte>
+    {
+        public Link(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Link Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Link(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+
     /// <summary>Gives one line to the request it answers; false when the line was not understood and the host is ended.</summary>
-    private bool Handle(ReadOnlySpan<byte> bytes)
+    private bool Handle(ReadOnlySequence<byte> bytes)
     {
         if (bytes.IsEmpty) return true;
         if (HostReply.ReadLine(bytes, out var problem) is not { } line)

@@ -1,22 +1,73 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
 namespace AnyDefNet.Sandbox.Internal;
 
-/// <summary>One reply of the host, already split into the host's verdict and Python's own payload.</summary>
-/// <remarks>The payload is parsed once from the reply's bytes; whoever takes the reply disposes it.</remarks>
-internal sealed record HostReply(bool Ok, JsonDocument? Payload, string Output, string? ErrorKind, string? ErrorMessage) : IDisposable
+/// <summary>One reply of the host, already split into the host's verdict and Python's own payload (validated JSON).</summary>
+/// <remarks>The payload is parsed into a document only when asked for; whoever takes the reply disposes it.</remarks>
+internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, string output, string? errorKind, string? errorMessage) : IDisposable
 {
-    public static HostReply Failure(string kind, string message) => new(false, null, "", kind, message);
+    private JsonDocument? _payload;
 
-    public void Dispose() => Payload?.Dispose();
+    public bool Ok { get; } = ok;
+
+    public string Output { get; } = output;
+
+    public string? ErrorKind { get; } = errorKind;
+
+    public string? ErrorMessage { get; } = errorMessage;
+
+    /// <summary>Python's payload as a document (parsed on first use).</summary>
+    public JsonDocument Payload => _payload ??= JsonDocument.Parse(payloadBytes);
+
+    public static HostReply Failure(string kind, string message) => new(false, default, "", kind, message);
+
+    public void Dispose() => _payload?.Dispose();
+
+    /// <summary>
+    /// The raw JSON of <c>result</c> when the payload is <c>{"ok": true, "result": ...}</c>, read in place: a large result
+    /// becomes one string without a document beside it.
+    /// </summary>
+    public bool TryGetResult(out string resultJson)
+    {
+        resultJson = "";
+        var reader = new Utf8JsonReader(payloadBytes.Span);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        bool? ok = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("ok"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.True) return false;
+                ok = true;
+            }
+            else if (reader.ValueTextEquals("result"u8) && ok == true)
+            {
+                reader.Read();
+                var from = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var to = (int)reader.BytesConsumed;
+                resultJson = Encoding.UTF8.GetString(payloadBytes.Span[from..to]);
+                return true;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// Reads one line of the protocol without copying it more than once: the id, the verdict, the output, and the
     /// payload (a JSON text inside a JSON string) unescaped straight into its own buffer.
     /// </summary>
     /// <returns>Null and a <paramref name="problem"/> naming what was wrong when the line cannot be understood.</returns>
-    public static Line? ReadLine(ReadOnlySpan<byte> line, out string? problem)
+    public static Line? ReadLine(ReadOnlySequence<byte> line, out string? problem)
     {
         problem = null;
         try
@@ -55,7 +106,7 @@ internal sealed record HostReply(bool Ok, JsonDocument? Payload, string Output, 
                         if (reader.TokenType != JsonTokenType.String) result.ReplyProblem = $"\"reply\" is {Describe(reader.TokenType)}, not a string";
                         else
                         {
-                            var bytes = GC.AllocateUninitializedArray<byte>(reader.ValueSpan.Length);
+                            var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length)));
                             result.Reply = bytes.AsMemory(0, reader.CopyString(bytes));
                         }
 
@@ -79,7 +130,7 @@ internal sealed record HostReply(bool Ok, JsonDocument? Payload, string Output, 
         }
         catch (JsonException ex)
         {
-            problem = $"a line that is not JSON ({ex.Message}): {Preview(line)}";
+            problem = $"a line that is not JSON ({ex.Message}): {Preview(line.Slice(0, Math.Min(line.Length, 201)).ToArray())}";
             return null;
         }
     }
@@ -104,7 +155,7 @@ internal sealed record HostReply(bool Ok, JsonDocument? Payload, string Output, 
                 return null;
             }
 
-            return new HostReply(false, null, output, line.ErrorKind, line.ErrorMessage ?? "");
+            return new HostReply(false, default, output, line.ErrorKind, line.ErrorMessage ?? "");
         }
 
         if (line.Reply is not { } reply)
@@ -113,10 +164,20 @@ internal sealed record HostReply(bool Ok, JsonDocument? Payload, string Output, 
             return null;
         }
 
-        JsonDocument payload;
+        // Checked in place (a document of a large payload would cost as much as the payload again).
+        var expected = op == "batch" ? JsonTokenType.StartArray : JsonTokenType.StartObject;
         try
         {
-            payload = JsonDocument.Parse(reply);
+            var reader = new Utf8JsonReader(reply.Span);
+            reader.Read();
+            if (reader.TokenType != expected)
+            {
+                problem = $"a payload that is {Describe(reader.TokenType)}, not {Describe(expected)}";
+                return null;
+            }
+
+            reader.Skip();
+            if (reader.Read()) throw new JsonException("data after the JSON value");
         }
         catch (JsonException ex)
         {
@@ -124,15 +185,7 @@ internal sealed record HostReply(bool Ok, JsonDocument? Payload, string Output, 
             return null;
         }
 
-        var expected = op == "batch" ? JsonValueKind.Array : JsonValueKind.Object;
-        if (payload.RootElement.ValueKind != expected)
-        {
-            problem = $"a payload that is {payload.RootElement.ValueKind.ToString().ToLowerInvariant()}, not {expected.ToString().ToLowerInvariant()}";
-            payload.Dispose();
-            return null;
-        }
-
-        return new HostReply(true, payload, output, null, null);
+        return new HostReply(true, reply, output, null, null);
     }
 
     private static string Describe(JsonTokenType token) => token switch

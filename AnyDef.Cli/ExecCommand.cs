@@ -30,7 +30,8 @@ internal static class ExecCommand
                 var code = await File.ReadAllTextAsync(file.FullName, ct);
                 var name = parse.GetValue(function)!;
                 var limit = Options.Seconds(parse.GetValue(timeout));
-                var sandbox = PythonSandbox.GetShared();
+                // One call, one function: a spare would only be a second process to start and end.
+                var sandbox = PythonSandbox.GetShared(SandboxOptions.Default with { SpareProcesses = 0 });
                 Progress.Say("starting the Python sandbox");
                 if (parse.GetValue(batch) is { } batchFile) return await RunBatchAsync(sandbox, code, name, batchFile, limit, ct);
 

@@ -26,11 +26,12 @@ public sealed record AnyDefOptions
     public IChatClient? ChatClient { get; init; }
 
     /// <summary>How long one call of the function may run in the sandbox.</summary>
-    /// <value>The default is 30 seconds.</value>
+    /// <value>The default is 30 seconds. Positive and at most about 24.8 days, or <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>
+    /// for no deadline (a call can still be cancelled).</value>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long one model request may take.</summary>
-    /// <value>The default is 120 seconds.</value>
+    /// <value>The default is 120 seconds. Positive and at most about 24.8 days, or <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>.</value>
     public TimeSpan ModelTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>How many times the default client retries a request that failed with HTTP 429 or 5xx or a network error.</summary>
@@ -73,10 +74,10 @@ public sealed record AnyDefOptions
     internal void Validate()
     {
         var errors = new List<string>();
-        if (Timeout <= TimeSpan.Zero) errors.Add($"{nameof(Timeout)} must be positive.");
-        if (ModelTimeout <= TimeSpan.Zero) errors.Add($"{nameof(ModelTimeout)} must be positive.");
+        if (Internal.Timeouts.Check(Timeout, nameof(Timeout)) is { } timeout) errors.Add(timeout);
+        if (Internal.Timeouts.Check(ModelTimeout, nameof(ModelTimeout)) is { } modelTimeout) errors.Add(modelTimeout);
         if (MaxAttempts < 1) errors.Add($"{nameof(MaxAttempts)} must be at least 1.");
         if (ModelRetries < 0) errors.Add($"{nameof(ModelRetries)} must not be negative.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid AnyDef options: " + string.Join(" ", errors));
+        if (errors.Count > 0) throw new ArgumentOutOfRangeException(null, "Invalid AnyDef options: " + string.Join(" ", errors));
     }
 }

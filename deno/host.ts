@@ -17,6 +17,7 @@ type Config = {
 
 type Request = {
   id: number;
+  seq?: number;
   op: "load" | "call" | "batch" | "doctest" | "cancel";
   code?: string;
   function?: string;
@@ -29,6 +30,10 @@ const config: Config = JSON.parse(Deno.args[0]);
 const encoder = new TextEncoder();
 const interrupt = new SharedArrayBuffer(1);
 const interruptView = new Uint8Array(interrupt);
+// control[0]: the request an interrupt is meant for; control[1]: the request whose own code Python has entered.
+const control = new SharedArrayBuffer(8);
+const controlView = new Int32Array(control);
+let seq = 0;
 
 const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
   type: "module",
@@ -64,7 +69,7 @@ if (config.makeSnapshot) {
       ended(2);
     }
   };
-  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, makeSnapshot: true });
+  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, makeSnapshot: true });
 } else {
   await serve();
 }
@@ -115,20 +120,34 @@ async function serve() {
 
   function clearTimers() {
     clearTimeout(deadlineTimer);
-    clearTimeout(graceTimer);
+    clearInterval(graceTimer);
     clearInterval(memoryTimer);
     deadlineTimer = graceTimer = memoryTimer = undefined;
   }
 
+  // The interrupt is meant for this request only, and Python acts on it only while the request's own code runs.
+  // The grace period counts from when it could act: the later of the stop and Python entering the call (on a
+  // loaded machine the worker may take a while to get there), with a bound for a worker that never does.
   function stop(reason: "timeout" | "cancelled") {
     if (!running || stopReason) return;
+    const r = running;
     stopReason = reason;
+    Atomics.store(controlView, 0, r.seq!);
     Atomics.store(interruptView, 0, 2);
-    graceTimer = setTimeout(() => {
+    const stoppedAt = performance.now();
+    let actingSince = Atomics.load(controlView, 1) === r.seq ? stoppedAt : undefined;
+    graceTimer = setInterval(() => {
+      if (running !== r) return;
+      const now = performance.now();
+      if (actingSince === undefined && Atomics.load(controlView, 1) === r.seq) actingSince = now;
+      const overdue = actingSince !== undefined
+        ? now - actingSince >= config.graceMs
+        : now - stoppedAt >= Math.max(5000, config.graceMs * 10);
+      if (!overdue) return;
       die(reason, reason === "timeout"
         ? "the call did not stop after the interrupt; the sandbox process was ended"
         : "the call was cancelled and did not stop after the interrupt; the sandbox process was ended");
-    }, config.graceMs);
+    }, Math.max(1, Math.min(25, config.graceMs)));
   }
 
   function next() {
@@ -137,6 +156,8 @@ async function serve() {
     if (!r) return;
     running = r;
     stopReason = undefined;
+    r.seq = seq = seq % 2147483647 + 1;
+    Atomics.store(controlView, 0, 0);
     Atomics.store(interruptView, 0, 0);
     if (r.op !== "load" && r.timeoutMs && r.timeoutMs > 0) deadlineTimer = setTimeout(() => stop("timeout"), r.timeoutMs);
     // JavaScript allocations bypass the WebAssembly cap; the resident size is the backstop.
@@ -145,7 +166,7 @@ async function serve() {
         die("memory", "the sandbox process exceeded its memory budget and was ended");
       }
     }, 100);
-    worker.postMessage({ type: r.op, id: r.id, code: r.code, function: r.function, args: r.args });
+    worker.postMessage({ type: r.op, id: r.id, seq: r.seq, code: r.code, function: r.function, args: r.args });
   }
 
   worker.onmessage = (e: MessageEvent) => {
@@ -164,6 +185,7 @@ async function serve() {
     clearTimers();
     running = undefined;
     stopReason = undefined;
+    Atomics.store(controlView, 0, 0);
     Atomics.store(interruptView, 0, 0);
     if (reason) {
       send({ id: r.id, ok: false, error: { kind: reason, type: reason, message: reason === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: m.stdout });
@@ -182,7 +204,11 @@ async function serve() {
     die("fatal", "the Python worker crashed: " + e.message);
   };
 
-  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, snapshot: snapshotBytes, makeSnapshot: false });
+  // Moved, not copied: a 30 MB copy would cost time at start and memory for as long as the process lives.
+  worker.postMessage(
+    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, snapshot: snapshotBytes, makeSnapshot: false },
+    snapshotBytes ? [snapshotBytes.buffer] : [],
+  );
   snapshotBytes = undefined;
 
   const decoder = new TextDecoder();

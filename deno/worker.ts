@@ -7,6 +7,7 @@ type Init = {
   moduleUrl: string;
   memoryBytes: number;
   interrupt: SharedArrayBuffer;
+  control: SharedArrayBuffer;
   snapshot?: Uint8Array;
   makeSnapshot: boolean;
 };
@@ -35,6 +36,29 @@ def _anydef_error(e):
     tb = "".join(_tb.format_exception(type(e), e, t))
     return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": tb[-8000:],
                                    "__anydef_memory__": isinstance(e, MemoryError)})
+
+# Interrupts reach only the call they were meant for, and only while its own code runs: the host names the call
+# (control[0]) before it raises the interrupt, and a SIGINT that arrives anywhere else (between calls, in the
+# runtime's own code) is ignored, so a late cancellation never breaks the interpreter.
+_anydef_control = None
+_anydef_running = 0
+
+def _anydef_sigint(signum, frame):
+    if _anydef_running and _anydef_running == _anydef_control[0]:
+        raise KeyboardInterrupt
+
+def _anydef_setup(control):
+    global _anydef_control
+    import signal
+    _anydef_control = control
+    signal.signal(signal.SIGINT, _anydef_sigint)
+
+def _anydef_enter(seq):
+    global _anydef_running
+    _anydef_control[1] = seq
+    _anydef_running = seq
+    if _anydef_control[0] == seq:
+        raise KeyboardInterrupt
 
 def _anydef_compile(code, name):
     try:
@@ -67,41 +91,60 @@ def _anydef_encode(r):
         return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": "",
                                        "unencodable": repr(r)[:500]})
 
-def _anydef_call(co, name, args_json):
+def _anydef_call(co, name, args_json, seq):
+    global _anydef_running
     try:
-        r = _anydef_invoke(co, name, _anydef_loads(args_json))
+        args = _anydef_loads(args_json)
+        try:
+            _anydef_enter(seq)
+            try:
+                return _anydef_encode(_anydef_invoke(co, name, args))
+            except BaseException as e:
+                return _anydef_error(e)
+        finally:
+            _anydef_running = 0
     except BaseException as e:
+        _anydef_running = 0
         return _anydef_error(e)
-    return _anydef_encode(r)
 
-def _anydef_doctest(co, name, doc):
+def _anydef_doctest(co, name, doc, seq):
+    global _anydef_running
     import doctest, io
     try:
+        _anydef_enter(seq)
         ns = {"__name__": "__anydef__", "__builtins__": _b}
         exec(co, ns)
         test = doctest.DocTestParser().get_doctest(doc, ns, name, "<description>", 0)
         out = io.StringIO()
         runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
         runner.run(test, out=out.write, clear_globs=True)
+        _anydef_running = 0
         return _anydef_encoder.encode({"ok": True, "result": {"attempted": runner.tries, "failed": runner.failures, "report": out.getvalue()[-4000:]}})
     except BaseException as e:
+        _anydef_running = 0
         return _anydef_error(e)
 
-def _anydef_batch(co, name, batch_json):
+def _anydef_batch(co, name, batch_json, seq):
+    global _anydef_running
     out = []
     for args in _anydef_loads(batch_json):
         try:
+            _anydef_enter(seq)
             r = _anydef_invoke(co, name, args)
+            out.append(_anydef_encode(r))
         except BaseException as e:
+            _anydef_running = 0
             out.append(_anydef_error(e))
             if isinstance(e, (KeyboardInterrupt, MemoryError)):
                 break
-            continue
-        out.append(_anydef_encode(r))
+    _anydef_running = 0
     return "[" + ",".join(out) + "]"
 `;
 
 let pyodide: any;
+// The runtime's entry points, looked up once: a lookup per call would leave a proxy behind per call.
+// deno-lint-ignore no-explicit-any
+let entry: Record<"call" | "doctest" | "batch", any>;
 let compiled: any;
 let functionName = "";
 let stdout: string[] = [];
@@ -147,6 +190,15 @@ async function init(msg: Init) {
   pyodide = await loadPyodide(options);
   if (!msg.snapshot) pyodide.runPython(RUNTIME);
   pyodide.setInterruptBuffer(new Uint8Array(msg.interrupt));
+  // Pyodide keeps its options: without this the 30 MB snapshot would stay in memory as long as the process.
+  delete options._loadSnapshot;
+  if (pyodide._api?.config) delete pyodide._api.config._loadSnapshot;
+  if (!msg.makeSnapshot) {
+    const setup = pyodide.globals.get("_anydef_setup");
+    setup(new Int32Array(msg.control));
+    setup.destroy();
+    entry = { call: pyodide.globals.get("_anydef_call"), doctest: pyodide.globals.get("_anydef_doctest"), batch: pyodide.globals.get("_anydef_batch") };
+  }
   if (msg.makeSnapshot) {
     const bytes: Uint8Array = pyodide.makeMemorySnapshot();
     self.postMessage({ type: "snapshot", bytes }, [bytes.buffer]);
@@ -181,13 +233,13 @@ self.onmessage = async (e: MessageEvent) => {
         break;
       }
       case "call":
-        reply(msg.id, await pyodide.globals.get("_anydef_call").callPromising(compiled, functionName, msg.args));
+        reply(msg.id, await entry.call.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
       case "doctest":
-        reply(msg.id, await pyodide.globals.get("_anydef_doctest").callPromising(compiled, functionName, msg.args));
+        reply(msg.id, await entry.doctest.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
       case "batch":
-        reply(msg.id, await pyodide.globals.get("_anydef_batch").callPromising(compiled, functionName, msg.args));
+        reply(msg.id, await entry.batch.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
     }
   } catch (err) {

@@ -6,7 +6,8 @@ namespace AnyDefNet.Tests.Infrastructure;
 /// <summary>Runs the real <c>anydef</c> command (built beside the tests) as a separate process.</summary>
 public static class AnyDefCli
 {
-    private static readonly string Dll = Path.GetFullPath(typeof(AnyDefCli).Assembly
+    /// <summary>The built <c>anydef</c> program, run with <c>dotnet</c>.</summary>
+    public static readonly string Dll = Path.GetFullPath(typeof(AnyDefCli).Assembly
         .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
         .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "AnyDefCli").Value!);
 

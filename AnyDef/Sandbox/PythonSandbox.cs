@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using AnyDefNet.Internal;
 using AnyDefNet.Sandbox.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +18,7 @@ namespace AnyDefNet;
 public sealed partial class PythonSandbox : IAsyncDisposable
 {
     private static readonly ConcurrentDictionary<SandboxOptions, Lazy<PythonSandbox>> s_shared = new();
-    private readonly ConcurrentDictionary<string, Lazy<Task<LoadedFunction>>> _functions = new();
+    private readonly ConcurrentDictionary<string, FunctionEntry> _functions = new();
     private readonly ConcurrentQueue<Task<HostProcess>> _spares = new();
     private readonly Lock _spareLock = new();
     private readonly ILogger _logger;
@@ -44,6 +45,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// <exception cref="SandboxUnavailableException">Deno or Pyodide is missing or does not start.</exception>
     public async Task WarmUpAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         await RuntimeAsync(cancellationToken).ConfigureAwait(false);
         TopUpSpares();
         if (_spares.TryPeek(out var spare)) await spare.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -54,11 +56,13 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// <param name="functionName">The function to call.</param>
     /// <param name="argumentsJson">The positional arguments, a JSON array.</param>
     /// <param name="keywordArgumentsJson">The keyword arguments, a JSON object, or null.</param>
-    /// <param name="timeout">The most the call may run; the default is 30 seconds.</param>
-    /// <param name="cancellationToken">Cancels the call; the sandbox interrupts it and stays healthy.</param>
+    /// <param name="timeout">The most the call may run; the default is 30 seconds. <see cref="Timeout.InfiniteTimeSpan"/> sets no
+    /// deadline (the call can still be cancelled); otherwise positive and at most about 24.8 days.</param>
+    /// <param name="cancellationToken">Cancels the call; the sandbox interrupts it and its process stays.</param>
     /// <exception cref="PythonExecutionException">The code did not compile or the function raised.</exception>
     /// <exception cref="SandboxTimeoutException">The call ran past <paramref name="timeout"/>.</exception>
-    /// <exception cref="SandboxCrashedException">The process died during the call.</exception>
+    /// <exception cref="SandboxCrashedException">The process died during the call, or sent what could not be understood.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is outside its range.</exception>
     public Task<SandboxResult> RunAsync(string code, string functionName, string argumentsJson = "[]", string? keywordArgumentsJson = null,
         TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -66,6 +70,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(functionName);
         RequireJson(argumentsJson, JsonValueKind.Array, nameof(argumentsJson));
         if (keywordArgumentsJson is not null) RequireJson(keywordArgumentsJson, JsonValueKind.Object, nameof(keywordArgumentsJson));
+        if (timeout is { } t) Timeouts.Require(t, nameof(timeout));
         return CallAsync(code, functionName, Pack(argumentsJson, keywordArgumentsJson), timeout ?? DefaultTimeout, cancellationToken);
     }
 
@@ -73,13 +78,15 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// <param name="code">Python source that defines the function.</param>
     /// <param name="functionName">The function to call.</param>
     /// <param name="argumentsJson">One JSON array of positional arguments per input.</param>
-    /// <param name="timeout">The most the whole batch may run; the default is 30 seconds.</param>
+    /// <param name="timeout">The most the whole batch may run; the default is 30 seconds. <see cref="Timeout.InfiniteTimeSpan"/>
+    /// sets no deadline; otherwise positive and at most about 24.8 days.</param>
     /// <param name="cancellationToken">Cancels the batch.</param>
     /// <remarks>A failing input does not fail the others; a timeout or memory error fails the inputs from there on.</remarks>
     public async Task<IReadOnlyList<SandboxBatchResult>> RunBatchAsync(string code, string functionName, IReadOnlyList<string> argumentsJson,
         TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(argumentsJson);
+        if (timeout is { } t) Timeouts.Require(t, nameof(timeout));
         foreach (var a in argumentsJson) RequireJson(a, JsonValueKind.Array, nameof(argumentsJson));
         if (argumentsJson.Count == 0) return [];
         var outcomes = await CallBatchAsync(code, functionName, [.. argumentsJson.Select(a => Pack(a, null))], timeout ?? DefaultTimeout, cancellationToken).ConfigureAwait(false);
@@ -101,73 +108,85 @@ public sealed partial class PythonSandbox : IAsyncDisposable
 
     internal static string Pack(string argumentsJson, string? keywordArgumentsJson) => $"[{argumentsJson},{keywordArgumentsJson ?? "{}"}]";
 
-    internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var (payload, output) = await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken).ConfigureAwait(false);
-        using (payload) return Success(payload.RootElement, code, functionName, output);
-    }
+    internal Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
+            ? new SandboxResult(result, reply.Output)
+            : Success(reply.Payload.RootElement, code, functionName, reply.Output));
 
     /// <summary>Runs one function over many argument lists in a single round trip; outcomes come back in input order.</summary>
-    internal async Task<IReadOnlyList<Func<SandboxResult>>> CallBatchAsync(string code, string functionName, IReadOnlyList<string> packedArguments,
+    internal Task<IReadOnlyList<Func<SandboxResult>>> CallBatchAsync(string code, string functionName, IReadOnlyList<string> packedArguments,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         var batch = "[" + string.Join(',', packedArguments) + "]";
-        var (payload, output) = await RoundTripAsync("batch", code, functionName, batch, timeout, cancellationToken).ConfigureAwait(false);
-        using (payload)
+        return RoundTripAsync<IReadOnlyList<Func<SandboxResult>>>("batch", code, functionName, batch, timeout, cancellationToken, reply =>
         {
-            var items = payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
+            var output = reply.Output;
+            var items = reply.Payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
             if (items.Count != packedArguments.Count && items.LastOrDefault() is var last)
             {
                 // Python stops a batch at a memory error; that input's error stands for the rest too.
-                var failure = Capture(() => Success(last, code, functionName, output));
-                return [.. items.Take(items.Count - 1).Select(i => Capture(() => Success(i, code, functionName, ""))), .. Enumerable.Repeat(failure, packedArguments.Count - items.Count + 1)];
+                var failure = Capture(() => Success(last, code, functionName, output), functionName);
+                return [.. items.Take(items.Count - 1).Select(i => Capture(() => Success(i, code, functionName, ""), functionName)), .. Enumerable.Repeat(failure, packedArguments.Count - items.Count + 1)];
             }
 
-            return [.. items.Select(i => Capture(() => Success(i, code, functionName, "")))];
-        }
+            return [.. items.Select(i => Capture(() => Success(i, code, functionName, ""), functionName))];
+        });
     }
 
     /// <summary>Runs the doctest examples of <paramref name="docstring"/> against the code; returns how many ran, failed, and the report.</summary>
-    internal async Task<(int Attempted, int Failed, string Report)> RunDoctestsAsync(string code, string functionName, string docstring,
-        TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var (payload, output) = await RoundTripAsync("doctest", code, functionName, docstring, timeout, cancellationToken).ConfigureAwait(false);
-        using (payload)
+    internal Task<(int Attempted, int Failed, string Report)> RunDoctestsAsync(string code, string functionName, string docstring,
+        TimeSpan timeout, CancellationToken cancellationToken) =>
+        RoundTripAsync("doctest", code, functionName, docstring, timeout, cancellationToken, reply =>
         {
-            using var result = JsonDocument.Parse(Success(payload.RootElement, code, functionName, output).ResultJson);
+            using var result = JsonDocument.Parse(Success(reply.Payload.RootElement, code, functionName, reply.Output).ResultJson);
             var r = result.RootElement;
             return (r.GetProperty("attempted").GetInt32(), r.GetProperty("failed").GetInt32(), r.GetProperty("report").GetString() ?? "");
-        }
-    }
+        });
 
-    /// <summary>Sends one request to the function's process and returns Python's payload, or throws the host's typed verdict.</summary>
-    private async Task<(JsonDocument Payload, string Output)> RoundTripAsync(string op, string code, string functionName, string args,
-        TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one request to the function's process and interprets Python's payload, or throws the host's typed verdict.
+    /// A payload that cannot be interpreted ends that process and is a <see cref="SandboxCrashedException"/>.
+    /// </summary>
+    private async Task<T> RoundTripAsync<T>(string op, string code, string functionName, string args,
+        TimeSpan timeout, CancellationToken cancellationToken, Func<HostReply, T> interpret)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
-            var reply = await function.Host.SendAsync(op, timeout, cancellationToken, args: args).ConfigureAwait(false);
+            var function = await LoadAsync(code, functionName, timeout, cancellationToken).ConfigureAwait(false);
+            using var reply = await function.Host.SendAsync(op, timeout, cancellationToken, args: args).ConfigureAwait(false);
             // A request queued behind one that brought its process down never ran: it goes to the replacement.
             if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
-            return (Outcome(reply, code, functionName, timeout, cancellationToken), reply.Output);
+            if (!reply.Ok) throw Verdict(reply, functionName, timeout, cancellationToken);
+            try
+            {
+                return interpret(reply);
+            }
+            catch (Exception ex) when (ex is not AnyDefException)
+            {
+                function.Host.MarkDead($"the sandbox host sent a payload that could not be understood ({ex.Message})");
+                throw Malformed(functionName, ex);
+            }
         }
     }
+
+    private static SandboxCrashedException Malformed(string functionName, Exception ex) =>
+        new($"The sandbox process of '{functionName}' sent a reply that could not be understood ({ex.GetType().Name}: {ex.Message}). " +
+            "It has been replaced; call again.", null, ex);
 
     /// <summary>Ends the process of code that will not be used again (a rejected candidate).</summary>
     internal async Task ForgetAsync(string code, string functionName)
     {
-        if (_functions.TryRemove(FunctionKey(code, functionName), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+        if (_functions.TryRemove(FunctionKey(code, functionName), out var entry) && entry.Loaded is { } loaded)
         {
-            await lazy.Value.Result.Host.RetireAsync().ConfigureAwait(false);
+            await loaded.Host.RetireAsync().ConfigureAwait(false);
         }
     }
 
     /// <summary>Compiles the code in its own process (once) and returns the declared parameters of the function.</summary>
     internal async Task<IReadOnlyList<string>> GetParametersAsync(string code, string functionName, CancellationToken cancellationToken) =>
-        (await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false)).Parameters;
+        (await LoadAsync(code, functionName, Options.StartTimeout, cancellationToken).ConfigureAwait(false)).Parameters;
 
-    private static Func<SandboxResult> Capture(Func<SandboxResult> f)
+    private static Func<SandboxResult> Capture(Func<SandboxResult> f, string functionName)
     {
         try
         {
@@ -176,29 +195,30 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            return () => throw ex;
+            var error = ex is AnyDefException ? ex : Malformed(functionName, ex);
+            return () => throw error;
         }
     }
 
-    private static JsonDocument Outcome(HostReply reply, string code, string functionName, TimeSpan timeout, CancellationToken cancellationToken)
+    private static Exception Verdict(HostReply reply, string functionName, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (reply.Ok) return JsonDocument.Parse(reply.Payload!);
         switch (reply.ErrorKind)
         {
             case "timeout":
-                throw new SandboxTimeoutException(functionName, timeout, reply.ErrorMessage ?? "timeout");
-            case "cancelled":
-                throw new OperationCanceledException("The sandbox call was cancelled.", cancellationToken);
+                return new SandboxTimeoutException(functionName, timeout, reply.ErrorMessage ?? "timeout");
+            case "cancelled" when cancellationToken.IsCancellationRequested:
+                return new OperationCanceledException("The sandbox call was cancelled.", cancellationToken);
             case "memory":
-                throw new SandboxMemoryException($"The Python function '{functionName}' exceeded the sandbox memory budget: {reply.ErrorMessage}. " +
+                return new SandboxMemoryException($"The Python function '{functionName}' exceeded the sandbox memory budget: {reply.ErrorMessage}. " +
                     $"Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory.");
             default:
-                throw new SandboxCrashedException($"The sandbox process failed during '{functionName}' ({reply.ErrorKind}: {reply.ErrorMessage}). It has been replaced; call again.");
+                return new SandboxCrashedException($"The sandbox process failed during '{functionName}' ({reply.ErrorKind}: {reply.ErrorMessage}). It has been replaced; call again.");
         }
     }
 
     private static SandboxResult Success(JsonElement item, string code, string functionName, string output)
     {
+        if (item.ValueKind != JsonValueKind.Object) throw new InvalidOperationException($"an outcome that is {item.ValueKind}, not an object");
         if (item.GetProperty("ok").GetBoolean()) return new SandboxResult(item.GetProperty("result").GetRawText(), output);
         var type = item.GetProperty("type").GetString() ?? "Exception";
         if (item.TryGetProperty("unencodable", out var value))
@@ -234,13 +254,21 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     internal static string FunctionKey(string code, string functionName) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(functionName + "\0" + code)))[..32];
 
-    /// <summary>Ends every process this sandbox started.</summary>
+    /// <summary>Ends every process this sandbox started; processes still starting are ended at once.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
         _disposed = true;
+        _lifetime.Cancel();
         var hosts = new List<Task<HostProcess>>();
         while (_spares.TryDequeue(out var s)) hosts.Add(s);
-        foreach (var lazy in _functions.Values) if (lazy.IsValueCreated) hosts.Add(lazy.Value.ContinueWith(t => t.Result.Host, TaskScheduler.Default));
+        foreach (var entry in _functions.Values)
+        {
+            entry.Abandon.Cancel();
+            if (entry.Loaded is { } loaded) hosts.Add(Task.FromResult(loaded.Host));
+            else if (entry.IsStarted) hosts.Add(entry.Load.ContinueWith(t => t.Result.Host, TaskScheduler.Default));
+        }
+
         _functions.Clear();
         foreach (var t in hosts)
         {

@@ -24,7 +24,8 @@ public sealed record SandboxOptions
     /// <value>The default is true; <c>ANYDEF_NO_INSTALL=1</c> turns it off.</value>
     public bool InstallRuntime { get; init; } = true;
 
-    /// <summary>The most host processes (one per function) kept alive at once; the least recently used idle one is ended beyond it.</summary>
+    /// <summary>The most host processes alive at once, starting ones and spares included. A call for a function without a
+    /// process waits (within its timeout) for a slot: the least recently used idle process is ended to make room.</summary>
     /// <value>The default is 8.</value>
     public int MaxProcesses { get; init; } = 8;
 
@@ -41,17 +42,23 @@ public sealed record SandboxOptions
     /// <value>The default is true; where cgroups are not available it has no effect.</value>
     public bool UseCgroup { get; init; } = true;
 
-    /// <summary>How long a call may run after its interrupt before its process is ended.</summary>
-    /// <value>The default is 250 ms.</value>
+    /// <summary>How long a call may run after its interrupt could act (from when Python runs the call's own code) before
+    /// its process is ended.</summary>
+    /// <value>The default is 250 ms; at most 10 minutes.</value>
     public TimeSpan InterruptGrace { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long a new process may take to start and load Python.</summary>
-    /// <value>The default is 60 seconds.</value>
+    /// <summary>How long a new process may take to start and load Python, once it is allowed to start.</summary>
+    /// <value>The default is 60 seconds; at most one day.</value>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Whether processes start from a memory snapshot of an initialised interpreter (made once per runtime version).</summary>
     /// <value>The default is true.</value>
     public bool UseSnapshot { get; init; } = true;
+
+    /// <summary>The largest result, in bytes of JSON, that a call may return.</summary>
+    /// <value>The default is 32 MiB. The library reads no host reply larger than about three times this (for escaping and
+    /// framing): a larger one ends that process as a crash.</value>
+    public int MaxResultBytes { get; init; } = 32 * 1024 * 1024;
 
     internal void Validate()
     {
@@ -59,8 +66,12 @@ public sealed record SandboxOptions
         if (MaxProcesses < 1) errors.Add($"{nameof(MaxProcesses)} must be at least 1 (was {MaxProcesses}).");
         if (SpareProcesses < 0) errors.Add($"{nameof(SpareProcesses)} must not be negative (was {SpareProcesses}).");
         if (MemoryLimitMegabytes is < 64 or > 4096) errors.Add($"{nameof(MemoryLimitMegabytes)} must be between 64 and 4096 (was {MemoryLimitMegabytes}).");
-        if (InterruptGrace < TimeSpan.Zero) errors.Add($"{nameof(InterruptGrace)} must not be negative.");
-        if (StartTimeout <= TimeSpan.Zero) errors.Add($"{nameof(StartTimeout)} must be positive.");
-        if (errors.Count > 0) throw new ArgumentException("Invalid sandbox options: " + string.Join(" ", errors));
+        if (InterruptGrace < TimeSpan.Zero || InterruptGrace > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{nameof(InterruptGrace)} must not be negative and at most 10 minutes (was {InterruptGrace}).");
+        }
+
+        if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1)) errors.Add($"{nameof(StartTimeout)} must be positive and at most one day (was {StartTimeout}).");
+        if (errors.Count > 0) throw new ArgumentOutOfRangeException(null, "Invalid sandbox options: " + string.Join(" ", errors));
     }
 }

@@ -5,6 +5,13 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*'            full run
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*' --short    a few minutes, for every change
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --memory            memory of a function's process
+if (args.Contains("--memory"))
+{
+    await AnyDefNet.Benchmarks.MemoryBenchmark.RunAsync(args);
+    return;
+}
+
 var isShort = args.Contains("--short");
 var job = isShort
     ? Job.Default.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1)

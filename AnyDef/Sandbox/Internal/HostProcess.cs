@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using AnyDefNet.Internal;
 using CliWrap;
 using Microsoft.Extensions.Logging;
 
@@ -29,7 +30,13 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private string? _deathReason;
     private volatile bool _exiting;
 
-    private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout);
+    private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout, string Op);
+
+    // A partial reply that grew by this much since the last progress is a result still arriving.
+    private const int ProgressBytes = 64 * 1024;
+
+    // Room beside the result in one reply: the captured output, a traceback, the envelope.
+    private const int FramingBytes = 1024 * 1024;
 
     private HostProcess(SandboxOptions options, ILogger logger)
     {
@@ -54,7 +61,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public static async Task<HostProcess> StartAsync(RuntimeLocation location, string? snapshotPath, SandboxOptions options, ILogger logger, CancellationToken cancellationToken)
     {
-        var socketDir = Directory.CreateTempSubdirectory("anydef-").FullName;
+        var socketDir = Directory.CreateTempSubdirectory($"{SocketDirectoryPrefix}{Environment.ProcessId}-").FullName;
         PendingSocketDirectories.TryAdd(socketDir, 0);
         var socketPath = Path.Combine(socketDir, "host.sock");
         var host = new HostProcess(options, logger);
@@ -78,7 +85,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 location.HostScript,
                 config,
             ];
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             host.Launch(location, args);
+            var launched = System.Diagnostics.Stopwatch.GetTimestamp();
 
             using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             startTimeout.CancelAfter(options.StartTimeout);
@@ -89,8 +98,14 @@ internal sealed partial class HostProcess : IAsyncDisposable
             }
 
             host._stream = new NetworkStream(await accept.ConfigureAwait(false), ownsSocket: true);
+            var connected = System.Diagnostics.Stopwatch.GetTimestamp();
             _ = host.ReadLoopAsync();
             await host._ready.Task.WaitAsync(startTimeout.Token).ConfigureAwait(false);
+            logger.LogDebug("Sandbox host {Pid} ready in {Total:0} ms: launch {Launch:0} ms, until connected {Connect:0} ms, until Python was ready {Ready:0} ms",
+                host.ProcessId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started, launched).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(launched, connected).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(connected).TotalMilliseconds);
             host._watchdog = new Timer(static s => ((HostProcess)s!).Watch(), host, 250, 250);
             return host;
         }
@@ -111,6 +126,43 @@ internal sealed partial class HostProcess : IAsyncDisposable
             TryDelete(socketPath);
             TryDeleteDirectory(socketDir);
             PendingSocketDirectories.TryRemove(socketDir, out _);
+        }
+    }
+
+    // The socket folder of a starting host is named after the application's process id, so that the folders of an
+    // application killed while hosts were starting can be told apart and removed by the next one.
+    internal const string SocketDirectoryPrefix = "anydef-host-";
+
+    /// <summary>Removes what applications that have ended (killed, never disposed) left behind: socket folders and cgroups.</summary>
+    public static void SweepLeftovers()
+    {
+        try
+        {
+            foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), SocketDirectoryPrefix + "*"))
+            {
+                var owner = Path.GetFileName(dir)[SocketDirectoryPrefix.Length..].Split('-')[0];
+                if (int.TryParse(owner, out var pid) && pid != Environment.ProcessId && !IsRunning(pid)) TryDeleteDirectory(dir);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a temp folder we cannot list has nothing of ours to remove.
+        }
+
+        MemoryCgroup.Sweep();
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        if (OperatingSystem.IsLinux()) return Directory.Exists($"/proc/{pid}");
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 
@@ -162,12 +214,12 @@ internal sealed partial class HostProcess : IAsyncDisposable
         if (_deathReason is not null)
         {
             // A retired process never ran this request: it is safe to send to another.
-            if (_exiting) return new HostReply(false, null, "", "requeue", _deathReason);
+            if (_exiting) return HostReply.Failure("requeue", _deathReason);
             throw Crashed();
         }
 
         var id = Interlocked.Increment(ref s_nextId);
-        var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout);
+        var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout, op);
         if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
         _pending[id] = pending;
         LastUsed = Environment.TickCount64;
@@ -181,7 +233,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
             if (code is not null) w.WriteString("code", code);
             if (function is not null) w.WriteString("function", function);
             if (args is not null) w.WriteString("args", args);
-            w.WriteNumber("timeoutMs", (long)timeout.TotalMilliseconds);
+            w.WriteNumber("timeoutMs", Timeouts.Milliseconds(timeout));
             w.WriteEndObject();
         }
         buffer.Write("\n"u8);
@@ -222,26 +274,94 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The most bytes one reply line may have: the result limit with room for escaping (a JSON text inside a
+    /// JSON string, UTF-8) and framing. A longer line is a broken host.</summary>
+    internal static long MaxLineBytes(SandboxOptions options) => Math.Min(Array.MaxLength - 1L, (long)options.MaxResultBytes * 3 + FramingBytes);
+
+    // Lines are read into a small buffer; a line longer than it is kept as a chain of chunks (never copied to grow)
+    // and parsed where it lies, so a large reply costs about its own size.
+    private const int SmallBuffer = 64 * 1024;
+    private const int LargeChunk = 1024 * 1024;
+
     private async Task ReadLoopAsync()
     {
+        var limit = MaxLineBytes(_options);
+        var buffer = new byte[SmallBuffer];
+        var chunks = new List<byte[]>();
+        long chunked = 0;
+        int start = 0, end = 0, scanned = 0;
+        long marked = 0;
         try
         {
-            using var reader = new StreamReader(_stream!, Encoding.UTF8, false, 1 << 16, leaveOpen: true);
-            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+            while (true)
             {
-                if (line.Length == 0) continue;
-                using var doc = JsonDocument.Parse(line);
-                var root = doc.RootElement;
-                if (root.TryGetProperty("ready", out _))
+                var newline = buffer.AsSpan(scanned, end - scanned).IndexOf((byte)'\n');
+                if (newline >= 0)
                 {
-                    _ready.TrySetResult();
+                    var lineEnd = scanned + newline;
+                    var ok = chunks.Count == 0
+                        ? Handle(new ReadOnlySequence<byte>(buffer, start, lineEnd - start))
+                        : Handle(Chain(chunks, buffer, lineEnd));
+                    if (!ok) return;
+                    if (chunks.Count > 0)
+                    {
+                        // The memory of a large reply goes as soon as it has been read.
+                        chunks.Clear();
+                        chunked = 0;
+                        var rest = end - (lineEnd + 1);
+                        var small = new byte[Math.Max(SmallBuffer, rest)];
+                        Buffer.BlockCopy(buffer, lineEnd + 1, small, 0, rest);
+                        buffer = small;
+                        start = scanned = 0;
+                        end = rest;
+                    }
+                    else
+                    {
+                        start = scanned = lineEnd + 1;
+                    }
+
+                    marked = 0;
                     continue;
                 }
 
-                if (root.TryGetProperty("exiting", out var exiting) && exiting.GetBoolean()) _exiting = true;
-                var id = root.GetProperty("id").GetInt64();
-                Volatile.Write(ref _lastProgress, Environment.TickCount64);
-                if (_pending.TryRemove(id, out var p)) p.Completion.TrySetResult(HostReply.Parse(root));
+                scanned = end;
+                var pending = chunked + (end - start);
+                if (pending > limit)
+                {
+                    MarkDead($"the sandbox host sent a reply of more than {limit} bytes, past the result limit of {_options.MaxResultBytes} bytes " +
+                        $"({nameof(SandboxOptions)}.{nameof(SandboxOptions.MaxResultBytes)}) with room for framing");
+                    return;
+                }
+
+                if (pending - marked >= ProgressBytes && !_pending.IsEmpty)
+                {
+                    // A large result still arriving: the host is answering.
+                    Volatile.Write(ref _lastProgress, Environment.TickCount64);
+                    marked = pending;
+                }
+
+                if (end == buffer.Length)
+                {
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        scanned = end;
+                        start = 0;
+                    }
+                    else
+                    {
+                        // A full buffer that holds part of one line becomes a link of its chain.
+                        chunks.Add(buffer);
+                        chunked += end;
+                        buffer = GC.AllocateUninitializedArray<byte>(LargeChunk);
+                        start = end = scanned = 0;
+                    }
+                }
+
+                var read = await _stream!.ReadAsync(buffer.AsMemory(end)).ConfigureAwait(false);
+                if (read == 0) break;
+                end += read;
             }
 
             await SettleAsync().ConfigureAwait(false);
@@ -249,9 +369,84 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            await SettleAsync().ConfigureAwait(false);
-            MarkDead("the channel to the sandbox host failed: " + ex.Message);
+            try
+            {
+                await SettleAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                MarkDead("the channel to the sandbox host failed: " + ex.Message);
+            }
         }
+    }
+
+    private static ReadOnlySequence<byte> Chain(List<byte[]> chunks, byte[] last, int lastLength)
+    {
+        var first = new Link(chunks[0], 0);
+        var tail = first;
+        foreach (var chunk in chunks.Skip(1)) tail = tail.Append(chunk);
+        tail = tail.Append(last.AsMemory(0, lastLength));
+        return new ReadOnlySequence<byte>(first, 0, tail, lastLength);
+    }
+
+    private sealed class Link : ReadOnlySequenceSegment<byte>
+    {
+        public Link(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Link Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Link(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+
+    /// <summary>Gives one line to the request it answers; false when the line was not understood and the host is ended.</summary>
+    private bool Handle(ReadOnlySequence<byte> bytes)
+    {
+        if (bytes.IsEmpty) return true;
+        if (HostReply.ReadLine(bytes, out var problem) is not { } line)
+        {
+            MarkDead($"the sandbox host sent {problem}");
+            return false;
+        }
+
+        if (line.Ready)
+        {
+            _ready.TrySetResult();
+            return true;
+        }
+
+        if (line.Exiting) _exiting = true;
+        if (line.Id is not { } id)
+        {
+            MarkDead("the sandbox host sent a reply without a numeric \"id\"");
+            return false;
+        }
+
+        // A reply for no request we hold (a cancelled one, or the host's own notice) is not progress.
+        if (!_pending.TryGetValue(id, out var pending)) return true;
+        if (HostReply.From(line, pending.Op, out problem) is not { } reply)
+        {
+            MarkDead($"the sandbox host sent {problem} for a '{pending.Op}' request");
+            return false;
+        }
+
+        Volatile.Write(ref _lastProgress, Environment.TickCount64);
+        if (_pending.TryRemove(new(id, pending)))
+        {
+            if (!pending.Completion.TrySetResult(reply)) reply.Dispose();
+        }
+        else
+        {
+            reply.Dispose();
+        }
+
+        return true;
     }
 
     // A host that did not announce its exit has crashed or been killed: give the process a moment to end, so the
@@ -260,12 +455,27 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     private void Watch()
     {
-        if (_pending.IsEmpty || _deathReason is not null) return;
-        var longest = _pending.Values.Select(p => p.Timeout).DefaultIfEmpty().Max();
-        var limit = longest + _options.InterruptGrace + TimeSpan.FromSeconds(1);
-        if (Environment.TickCount64 - Volatile.Read(ref _lastProgress) > limit.TotalMilliseconds)
+        try
         {
-            MarkDead("the sandbox host stopped answering and was killed");
+            if (_pending.IsEmpty || _deathReason is not null) return;
+            long longest = 0;
+            foreach (var p in _pending.Values)
+            {
+                // A call without a deadline may run as long as it likes (it can still be cancelled).
+                if (Timeouts.IsInfinite(p.Timeout)) return;
+                longest = Math.Max(longest, Timeouts.Milliseconds(p.Timeout));
+            }
+
+            var limit = longest + (long)_options.InterruptGrace.TotalMilliseconds + 1000;
+            if (Environment.TickCount64 - Volatile.Read(ref _lastProgress) > limit)
+            {
+                MarkDead("the sandbox host stopped answering and was killed");
+            }
+        }
+        catch (Exception ex)
+        {
+            // A timer callback must never throw: that would end the application.
+            _logger.LogError(ex, "The watchdog of sandbox host {Pid} failed", ProcessId);
         }
     }
 
@@ -278,18 +488,27 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public void MarkDead(string reason)
     {
         if (Interlocked.CompareExchange(ref _deathReason, reason, null) is not null) return;
-        _logger.LogDebug("Sandbox host {Pid} ended: {Reason}", ProcessId, reason);
+        try
+        {
+            _logger.LogDebug("Sandbox host {Pid} ended: {Reason}", ProcessId, reason);
+        }
+        catch (Exception)
+        {
+            // A failing logger must not keep the calls in flight from their outcome.
+        }
+
+        // Kill first: nothing the host sends from here on is read.
+        try { _kill.Cancel(); } catch (ObjectDisposedException) { }
         foreach (var id in _pending.Keys)
         {
             if (!_pending.TryRemove(id, out var p)) continue;
             // After the host announced its exit it starts nothing new: those requests are safe to send elsewhere.
-            if (_exiting) p.Completion.TrySetResult(new HostReply(false, null, "", "requeue", reason));
+            if (_exiting) p.Completion.TrySetResult(HostReply.Failure("requeue", reason));
             else p.Completion.TrySetException(Crashed());
         }
 
         _ready.TrySetException(new SandboxUnavailableException($"The sandbox host ended while starting ({reason}). Host output: {LogTail()}"));
         _watchdog?.Dispose();
-        try { _kill.Cancel(); } catch (ObjectDisposedException) { }
         _stream?.Dispose();
     }
 

@@ -1,19 +1,226 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace AnyDefNet.Sandbox.Internal;
 
-/// <summary>One reply of the host, already split into the host's verdict and Python's own payload.</summary>
-internal sealed record HostReply(bool Ok, string? Payload, string Output, string? ErrorKind, string? ErrorMessage)
+/// <summary>One reply of the host, already split into the host's verdict and Python's own payload (validated JSON).</summary>
+/// <remarks>The payload is parsed into a document only when asked for; whoever takes the reply disposes it.</remarks>
+internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, string output, string? errorKind, string? errorMessage) : IDisposable
 {
-    public static HostReply Parse(JsonElement root)
+    private JsonDocument? _payload;
+
+    public bool Ok { get; } = ok;
+
+    public string Output { get; } = output;
+
+    public string? ErrorKind { get; } = errorKind;
+
+    public string? ErrorMessage { get; } = errorMessage;
+
+    /// <summary>Python's payload as a document (parsed on first use).</summary>
+    public JsonDocument Payload => _payload ??= JsonDocument.Parse(payloadBytes);
+
+    public static HostReply Failure(string kind, string message) => new(false, default, "", kind, message);
+
+    public void Dispose() => _payload?.Dispose();
+
+    /// <summary>
+    /// The raw JSON of <c>result</c> when the payload is <c>{"ok": true, "result": ...}</c>, read in place: a large result
+    /// becomes one string without a document beside it.
+    /// </summary>
+    public bool TryGetResult(out string resultJson)
     {
-        var output = root.TryGetProperty("stdout", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "";
-        if (root.GetProperty("ok").GetBoolean())
+        resultJson = "";
+        var reader = new Utf8JsonReader(payloadBytes.Span);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+        bool? ok = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            return new HostReply(true, root.GetProperty("reply").GetString(), output, null, null);
+            if (reader.ValueTextEquals("ok"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.True) return false;
+                ok = true;
+            }
+            else if (reader.ValueTextEquals("result"u8) && ok == true)
+            {
+                reader.Read();
+                var from = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var to = (int)reader.BytesConsumed;
+                resultJson = Encoding.UTF8.GetString(payloadBytes.Span[from..to]);
+                return true;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
         }
 
-        var error = root.GetProperty("error");
-        return new HostReply(false, null, output, error.GetProperty("kind").GetString(), error.GetProperty("message").GetString());
+        return false;
+    }
+
+    /// <summary>
+    /// Reads one line of the protocol without copying it more than once: the id, the verdict, the output, and the
+    /// payload (a JSON text inside a JSON string) unescaped straight into its own buffer.
+    /// </summary>
+    /// <returns>Null and a <paramref name="problem"/> naming what was wrong when the line cannot be understood.</returns>
+    public static Line? ReadLine(ReadOnlySequence<byte> line, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                problem = "a line that is not a JSON object";
+                return null;
+            }
+
+            var result = new Line();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                switch (name)
+                {
+                    case "ready":
+                        result.Ready = true;
+                        reader.Skip();
+                        break;
+                    case "id" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var id):
+                        result.Id = id;
+                        break;
+                    case "ok" when reader.TokenType is JsonTokenType.True or JsonTokenType.False:
+                        result.Ok = reader.GetBoolean();
+                        break;
+                    case "exiting":
+                        result.Exiting = reader.TokenType == JsonTokenType.True;
+                        break;
+                    case "stdout" when reader.TokenType == JsonTokenType.String:
+                        result.Output = reader.GetString();
+                        break;
+                    case "reply":
+                        if (reader.TokenType != JsonTokenType.String) result.ReplyProblem = $"\"reply\" is {Describe(reader.TokenType)}, not a string";
+                        else
+                        {
+                            var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length)));
+                            result.Reply = bytes.AsMemory(0, reader.CopyString(bytes));
+                        }
+
+                        break;
+                    case "error" when reader.TokenType == JsonTokenType.StartObject:
+                        using (var error = JsonDocument.ParseValue(ref reader))
+                        {
+                            result.ErrorKind = error.RootElement.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+                            result.ErrorMessage = error.RootElement.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+                        }
+
+                        break;
+                    default:
+                        if (name is "id" or "ok" or "stdout" or "error") result.ReplyProblem ??= $"\"{name}\" is {Describe(reader.TokenType)}";
+                        reader.Skip();
+                        break;
+                }
+            }
+
+            return result;
+        }
+        catch (JsonException ex)
+        {
+            problem = $"a line that is not JSON ({ex.Message}): {Preview(line.Slice(0, Math.Min(line.Length, 201)).ToArray())}";
+            return null;
+        }
+    }
+
+    /// <summary>Turns a line that answers <paramref name="op"/> into a reply, or names what was wrong with it.</summary>
+    public static HostReply? From(Line line, string op, out string? problem)
+    {
+        problem = line.ReplyProblem;
+        if (problem is not null) return null;
+        if (line.Ok is not { } ok)
+        {
+            problem = "a reply without a boolean \"ok\"";
+            return null;
+        }
+
+        var output = line.Output ?? "";
+        if (!ok)
+        {
+            if (line.ErrorKind is null)
+            {
+                problem = "a failed reply without an \"error\" object naming its \"kind\"";
+                return null;
+            }
+
+            return new HostReply(false, default, output, line.ErrorKind, line.ErrorMessage ?? "");
+        }
+
+        if (line.Reply is not { } reply)
+        {
+            problem = "a successful reply without its \"reply\" text";
+            return null;
+        }
+
+        // Checked in place (a document of a large payload would cost as much as the payload again).
+        var expected = op == "batch" ? JsonTokenType.StartArray : JsonTokenType.StartObject;
+        try
+        {
+            var reader = new Utf8JsonReader(reply.Span);
+            reader.Read();
+            if (reader.TokenType != expected)
+            {
+                problem = $"a payload that is {Describe(reader.TokenType)}, not {Describe(expected)}";
+                return null;
+            }
+
+            reader.Skip();
+            if (reader.Read()) throw new JsonException("data after the JSON value");
+        }
+        catch (JsonException ex)
+        {
+            problem = $"a payload that is not JSON ({ex.Message}): {Preview(reply.Span)}";
+            return null;
+        }
+
+        return new HostReply(true, reply, output, null, null);
+    }
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => token.ToString(),
+    };
+
+    private static string Preview(ReadOnlySpan<byte> bytes) =>
+        Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]) + (bytes.Length > 200 ? "…" : "");
+
+    /// <summary>The fields of one protocol line.</summary>
+    public sealed class Line
+    {
+        public bool Ready { get; set; }
+
+        public long? Id { get; set; }
+
+        public bool? Ok { get; set; }
+
+        public bool Exiting { get; set; }
+
+        public string? Output { get; set; }
+
+        public ReadOnlyMemory<byte>? Reply { get; set; }
+
+        public string? ErrorKind { get; set; }
+
+        public string? ErrorMessage { get; set; }
+
+        public string? ReplyProblem { get; set; }
     }
 }

@@ -70,6 +70,13 @@ internal sealed class MemoryCgroup
         try { File.WriteAllText(path, text); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
+    /// <summary>Removes the groups of applications that have ended (the first use sweeps too).</summary>
+    public static void Sweep()
+    {
+        if (!OperatingSystem.IsLinux() || s_parent.Value is not var (parent, _)) return;
+        try { SweepStale(parent); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
     // Groups outlive an application that ended without disposing its sandbox; the next one clears them away.
     private static void SweepStale(string parent)
     {

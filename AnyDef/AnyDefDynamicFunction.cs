@@ -16,9 +16,9 @@ public sealed class AnyDefDynamicFunction
     internal AnyDefDynamicFunction(FunctionSpec spec, AnyDefOptions options)
     {
         options.Validate();
-        Spec = spec;
+        Spec = spec.WithPackages(options.AllPackages);
         Options = options;
-        _runtime = new FunctionRuntime(spec, SpecChecks.None, options);
+        _runtime = new FunctionRuntime(Spec, SpecChecks.None, options);
     }
 
     /// <summary>What the model is (or was) asked to write.</summary>

@@ -101,6 +101,62 @@ def _anydef_batch(co, name, batch_json):
     return "[" + ",".join(out) + "]"
 `;
 
+// Which top-level modules a piece of code imports that are neither in the standard library, nor declared, nor
+// otherwise importable here. Defined on first use, after the snapshot.
+const IMPORT_CHECK = String.raw`
+def _anydef_undeclared(code, declared_json):
+    import sys, json, importlib.util
+    from pyodide.code import find_imports
+    try:
+        names = find_imports(code)
+    except SyntaxError:
+        return "[]"
+    declared = set(json.loads(declared_json))
+    missing = []
+    for name in names:
+        top = name.split(".")[0]
+        if not top or top in sys.stdlib_module_names or top in declared or top in missing:
+            continue
+        try:
+            if importlib.util.find_spec(top) is not None:
+                continue
+        except Exception:
+            pass
+        missing.append(top)
+    return json.dumps(missing)
+`;
+
+type Install = { files: { path: string; pure: boolean }[]; imports: string[]; describe: string };
+let declared: Install = { files: [], imports: [], describe: "" };
+let importCheck: any;
+
+// Installs the function's packages from the files the library verified and linked into this host's package folder.
+async function install(spec: Install) {
+  const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+  for (const f of spec.files) {
+    if (f.pure) pyodide.unpackArchive(await Deno.readFile(f.path), "wheel", { extractDir: site });
+    else await pyodide.loadPackage(new URL("file://" + f.path).href, { messageCallback: () => {}, errorCallback: capture, checkIntegrity: false });
+  }
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  declared = spec;
+}
+
+function undeclaredImports(code: string): string | undefined {
+  if (!importCheck) {
+    pyodide.runPython(IMPORT_CHECK);
+    importCheck = pyodide.globals.get("_anydef_undeclared");
+  }
+  const missing: string[] = JSON.parse(importCheck(code, JSON.stringify(declared.imports)));
+  if (missing.length === 0) return undefined;
+  const available = declared.describe ? "the standard library and the packages " + declared.describe : "the standard library";
+  return JSON.stringify({
+    ok: false,
+    type: "ModuleNotFoundError",
+    message: `No module named ${missing.map((m) => `'${m}'`).join(", ")}: this sandbox has only ${available}, and nothing can be installed from inside it`,
+    traceback: "",
+  });
+}
+
 let pyodide: any;
 let compiled: any;
 let functionName = "";
@@ -167,7 +223,20 @@ self.onmessage = async (e: MessageEvent) => {
       case "init":
         await init(msg);
         break;
+      case "install":
+        try {
+          await install(JSON.parse(msg.args));
+          reply(msg.id, '{"ok":true,"result":null}');
+        } catch (err) {
+          reply(msg.id, JSON.stringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "" }));
+        }
+        break;
       case "load": {
+        const undeclared = undeclaredImports(msg.code);
+        if (undeclared) {
+          reply(msg.id, undeclared);
+          break;
+        }
         const g = pyodide.globals;
         const res = g.get("_anydef_compile")(msg.code, msg.function);
         const [co, text] = res.toJs({ depth: 1 });

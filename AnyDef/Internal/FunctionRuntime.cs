@@ -8,7 +8,8 @@ namespace AnyDefNet.Internal;
 /// </summary>
 internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyDefOptions options)
 {
-    private readonly PythonSandbox _sandbox = PythonSandbox.GetShared(options.Sandbox);
+    // A function with packages runs in the sandbox of exactly that package set (its processes can read those files).
+    private readonly PythonSandbox _sandbox = PythonSandbox.GetShared(options.Sandbox with { Packages = spec.Packages });
     private GeneratedCode? _code;
 
     public async Task<GeneratedCode> GetCodeAsync(CancellationToken cancellationToken)

@@ -33,10 +33,12 @@ public sealed partial class PythonSandbox
     // Runs without the caller's token: other callers may be waiting for the same process.
     private async Task<LoadedFunction> StartFunctionAsync(string key, string code, string functionName)
     {
+        await GetPackagesAsync(CancellationToken.None).ConfigureAwait(false);
         var host = await TakeSpareAsync().ConfigureAwait(false);
         HostReply reply;
         try
         {
+            await InstallPackagesAsync(host).ConfigureAwait(false);
             reply = await host.SendAsync("load", Options.StartTimeout, CancellationToken.None, code, functionName).ConfigureAwait(false);
         }
         catch
@@ -92,6 +94,7 @@ public sealed partial class PythonSandbox
 
     private async Task<HostProcess> TakeSpareAsync()
     {
+        if (SpareSource is { } source) return await source.TakeSpareAsync().ConfigureAwait(false);
         var (location, snapshot) = await RuntimeAsync(CancellationToken.None).ConfigureAwait(false);
         while (_spares.TryDequeue(out var spare))
         {
@@ -106,7 +109,7 @@ public sealed partial class PythonSandbox
 
     private void TopUpSpares()
     {
-        if (_disposed || !_runtime.IsValueCreated || !_runtime.Value.IsCompletedSuccessfully) return;
+        if (_disposed || Options.Packages.Count > 0 || !_runtime.IsValueCreated || !_runtime.Value.IsCompletedSuccessfully) return;
         var (location, snapshot) = _runtime.Value.Result;
         lock (_spareLock)
         {

@@ -7,5 +7,6 @@ var root = new RootCommand("AnyDef: functions written once by a language model, 
     ExecCommand.Create(),
     DoctorCommand.Create(),
     StoreCommand.Create(),
+    PackagesCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

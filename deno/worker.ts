@@ -137,7 +137,8 @@ async function install(spec: Install) {
     if (f.pure) pyodide.unpackArchive(await Deno.readFile(f.path), "wheel", { extractDir: site });
     else await pyodide.loadPackage(new URL("file://" + f.path).href, { messageCallback: () => {}, errorCallback: capture, checkIntegrity: false });
   }
-  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  // Forget the cached listing of site-packages only (importlib.invalidate_caches costs ~0.2 s here).
+  pyodide.runPython(`import sys; sys.path_importer_cache.pop(${JSON.stringify(site)}, None)`);
   declared = spec;
 }
 

@@ -102,28 +102,29 @@ def _anydef_batch(co, name, batch_json):
 `;
 
 // Which top-level modules a piece of code imports that are neither in the standard library, nor declared, nor
-// otherwise importable here. Defined on first use, after the snapshot.
+// otherwise importable here. Part of the snapshot (defined on first use when there is none).
 const IMPORT_CHECK = String.raw`
+import sys as _anydef_sys, json as _anydef_json, importlib.util as _anydef_util
+from pyodide.code import find_imports as _anydef_find_imports
+
 def _anydef_undeclared(code, declared_json):
-    import sys, json, importlib.util
-    from pyodide.code import find_imports
     try:
-        names = find_imports(code)
+        names = _anydef_find_imports(code)
     except SyntaxError:
         return "[]"
-    declared = set(json.loads(declared_json))
+    declared = set(_anydef_json.loads(declared_json))
     missing = []
     for name in names:
         top = name.split(".")[0]
-        if not top or top in sys.stdlib_module_names or top in declared or top in missing:
+        if not top or top in _anydef_sys.stdlib_module_names or top in declared or top in missing:
             continue
         try:
-            if importlib.util.find_spec(top) is not None:
+            if _anydef_util.find_spec(top) is not None:
                 continue
         except Exception:
             pass
         missing.append(top)
-    return json.dumps(missing)
+    return _anydef_json.dumps(missing)
 `;
 
 type Install = { files: { path: string; pure: boolean }[]; imports: string[]; describe: string };
@@ -144,7 +145,7 @@ async function install(spec: Install) {
 
 function undeclaredImports(code: string): string | undefined {
   if (!importCheck) {
-    pyodide.runPython(IMPORT_CHECK);
+    if (!pyodide.globals.has("_anydef_undeclared")) pyodide.runPython(IMPORT_CHECK);
     importCheck = pyodide.globals.get("_anydef_undeclared");
   }
   const missing: string[] = JSON.parse(importCheck(code, JSON.stringify(declared.imports)));
@@ -202,7 +203,10 @@ async function init(msg: Init) {
   if (msg.snapshot) options._loadSnapshot = msg.snapshot;
   const { loadPyodide } = await import(msg.moduleUrl);
   pyodide = await loadPyodide(options);
-  if (!msg.snapshot) pyodide.runPython(RUNTIME);
+  if (!msg.snapshot) {
+    pyodide.runPython(RUNTIME);
+    pyodide.runPython(IMPORT_CHECK);
+  }
   pyodide.setInterruptBuffer(new Uint8Array(msg.interrupt));
   if (msg.makeSnapshot) {
     const bytes: Uint8Array = pyodide.makeMemorySnapshot();

@@ -101,11 +101,30 @@ def _anydef_batch(co, name, batch_json):
     return "[" + ",".join(out) + "]"
 `;
 
-// Which top-level modules a piece of code imports that are neither in the standard library, nor declared, nor
-// otherwise importable here. Part of the snapshot (defined on first use when there is none).
+// Package support in Python: unpacking a pure-Python wheel, and finding which top-level modules a piece of code
+// imports that are neither in the standard library, nor declared, nor otherwise importable here. Part of the
+// snapshot (defined on first use when there is none).
 const IMPORT_CHECK = String.raw`
-import sys as _anydef_sys, json as _anydef_json, importlib.util as _anydef_util
+import sys as _anydef_sys, json as _anydef_json, importlib.util as _anydef_util, os as _anydef_os, zipfile as _anydef_zip
+import encodings.cp437  # zip member names; compiled from source on first use otherwise (~0.1 s)
 from pyodide.code import find_imports as _anydef_find_imports
+
+def _anydef_install_wheel(path, site):
+    # A pure-Python wheel is a zip to unpack into site-packages (its .data/purelib and platlib too).
+    with _anydef_zip.ZipFile(path) as z:
+        for info in z.infolist():
+            parts = info.filename.split("/")
+            if parts[0].endswith(".data"):
+                if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
+                    continue
+                parts = parts[2:]
+            if not parts[-1] or ".." in parts or info.filename.startswith("/"):
+                continue
+            target = _anydef_os.path.join(site, *parts)
+            _anydef_os.makedirs(_anydef_os.path.dirname(target), exist_ok=True)
+            with z.open(info) as src, open(target, "wb") as dst:
+                dst.write(src.read())
+    _anydef_os.remove(path)
 
 def _anydef_undeclared(code, declared_json):
     try:
@@ -133,9 +152,15 @@ let importCheck: any;
 
 // Installs the function's packages from the files the library verified and linked into this host's package folder.
 async function install(spec: Install) {
+  if (!pyodide.globals.has("_anydef_undeclared")) pyodide.runPython(IMPORT_CHECK);
   const site = pyodide.runPython("import site; site.getsitepackages()[0]");
   for (const f of spec.files) {
-    if (f.pure) pyodide.unpackArchive(await Deno.readFile(f.path), "wheel", { extractDir: site });
+    if (f.pure) {
+      pyodide.FS.writeFile("/tmp/anydef-package.whl", await Deno.readFile(f.path));
+      const unpack = pyodide.globals.get("_anydef_install_wheel");
+      unpack("/tmp/anydef-package.whl", site);
+      unpack.destroy();
+    }
     else await pyodide.loadPackage(new URL("file://" + f.path).href, { messageCallback: () => {}, errorCallback: capture, checkIntegrity: false });
   }
   // Forget the cached listing of site-packages only (importlib.invalidate_caches costs ~0.2 s here).

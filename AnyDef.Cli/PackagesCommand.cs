@@ -23,12 +23,20 @@ internal static class PackagesCommand
             {
                 var functions = new DirectoryCodeStore(parse.GetValue(store) ?? "anydef-store").List().ToList();
                 var recorded = functions.Where(f => f.Packages is not null)
-                    .SelectMany(f => f.Packages!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    .Select(entry => entry.Split("==")[0]);
-                var wanted = PackageSet.From(recorded).Union(Options.PackageNames(parse.GetValue(packages)));
+                    .SelectMany(f => f.Packages!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(entry => (Function: f, Entry: entry)))
+                    .ToList();
+                var wanted = PackageSet.From(recorded.Select(r => NameOf(r.Entry))).Union(Options.PackageNames(parse.GetValue(packages)));
                 var options = SandboxOptions.Default with { PackageIndex = parse.GetValue(index), WheelDirectory = parse.GetValue(wheels) };
                 var location = await RuntimeLocation.ResolveAsync(options, ct);
                 var resolved = await PackageResolver.For(options, location).ResolveAsync(wanted, ct);
+                // A stored function reviewed against other versions would fail at run time: say so now, before shipping.
+                var installed = resolved.ToDictionary(p => p.Name, p => p.Record);
+                if (recorded.FirstOrDefault(r => installed[NameOf(r.Entry)] != r.Entry) is { Function: not null } stale)
+                {
+                    throw new PackageMismatchException(stale.Function.Path, stale.Entry, installed[NameOf(stale.Entry)]);
+                }
+
                 var folder = Directory.CreateDirectory(parse.GetValue(output)!.FullName).FullName;
                 foreach (var p in resolved)
                 {
@@ -46,4 +54,7 @@ internal static class PackagesCommand
         });
         return new Command("packages", "Look after the Python packages the functions use.") { fetch };
     }
+
+    // A header entry reads "name==version sha256:hex".
+    private static string NameOf(string entry) => PackageSet.From([entry.Split("==")[0]])[0];
 }

@@ -54,6 +54,27 @@ public sealed class PackageCliSpecs
     }
 
     [Fact]
+    public async Task Packages_fetch_refuses_when_a_stored_function_recorded_other_versions()
+    {
+        // Arrange
+        var util = Util();
+        var store = Path.Combine(_dir, "store");
+        var spec = FunctionSpec.FromSignature("def run(x: int) -> int", TestEnvironment.Unique("Double x")).WithPackages([util.Distribution]);
+        var recorded = $"{util.Distribution}==0.9 sha256:{new string('a', 64)}";
+        var path = await new DirectoryCodeStore(store).WriteAsync(spec, "def run(x):\n    return 2 * x\n", "hand-written", recorded);
+        var shipped = Path.Combine(_dir, "shipped");
+
+        // Act
+        var result = await AnyDefCli.RunAsync(["packages", "fetch", "--store", store, "--out", shipped, "--wheels", _wheels.Folder, "--package-index", Unreachable]);
+
+        // Assert
+        result.ExitCode.Should().Be(5);
+        result.StandardError.Should().Contain($"'{path}' was written for the packages '{recorded}'")
+            .And.Contain($"'{util.Distribution}==1.0 sha256:{util.Sha256}'");
+        Directory.Exists(shipped).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Exec_with_an_unknown_package_exits_5_naming_close_names()
     {
         // Arrange

@@ -22,7 +22,9 @@ internal sealed class PackageResolver
     {
         _lock = PackageLock.Load(lockFile);
         _wheels = wheelDirectory is null ? null : WheelFolder.Scan(wheelDirectory);
-        Index = index.EndsWith('/') || !IsRemote(index) && index.EndsWith(Path.DirectorySeparatorChar) ? index : index + (IsRemote(index) ? "/" : Path.DirectorySeparatorChar);
+        Index = IsRemote(index) || index.StartsWith("file:", StringComparison.OrdinalIgnoreCase)
+            ? index.TrimEnd('/') + "/"
+            : Path.TrimEndingDirectorySeparator(Path.GetFullPath(index)) + Path.DirectorySeparatorChar;
         CacheDirectory = Path.Combine(cacheDirectory, "packages");
     }
 

@@ -37,11 +37,25 @@ internal sealed partial class HostProcess
         foreach (var p in packages)
         {
             var target = Path.Combine(dir, p.FileName);
-            if (!File.Exists(target) && (OperatingSystem.IsWindows() || Link(p.Path, target) != 0)) File.Copy(p.Path, target);
+            if (!File.Exists(target) && !TryLink(p.Path, target)) File.Copy(p.Path, target);
             paths.Add(target);
         }
 
         return paths;
+    }
+
+    // A hard link costs no copy and no space; it needs the same file system, else the file is copied.
+    private static bool TryLink(string existing, string created)
+    {
+        if (OperatingSystem.IsWindows()) return false;
+        try
+        {
+            return Link(existing, created) == 0;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
     }
 
     [DllImport("libc", EntryPoint = "link", SetLastError = true)]

@@ -130,6 +130,23 @@ public sealed class PackageSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_wheel_built_for_pyodide_is_installed_by_pyodide_from_the_hosts_folder()
+    {
+        // Arrange: the platform tag sends it through Pyodide's own loader (which also loads compiled libraries).
+        var wasm = _wheels.Build($"anydef-wasm-{_wheels.Suffix}", $"anydef_wasm_{_wheels.Suffix}", "def triple(x):\n    return 3 * x\n",
+            "1.0", "cp314-cp314-pyemscripten_2026_0_wasm32");
+        _wheels.AddToLock(wasm);
+        var code = $"from anydef_wasm_{_wheels.Suffix} import triple\n\ndef run(x):\n    return triple(x)\n";
+
+        // Act
+        var result = await Sandbox(WithIndex(wasm.Distribution)).RunAsync(code, "run", "[14]");
+
+        // Assert
+        result.ResultJson.Should().Be("42");
+        _index.Requests.Should().Equal(wasm.FileName);
+    }
+
+    [Fact]
     public async Task A_folder_of_wheels_works_with_no_index_at_all()
     {
         // Arrange: the wheel requires its dependency by its METADATA; neither is in the lock file.

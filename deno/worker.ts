@@ -161,7 +161,11 @@ async function install(spec: Install) {
       unpack("/tmp/anydef-package.whl", site);
       unpack.destroy();
     }
-    else await pyodide.loadPackage(new URL("file://" + f.path).href, { messageCallback: () => {}, errorCallback: capture, checkIntegrity: false });
+    else {
+      const errors: string[] = [];
+      const loaded = await pyodide.loadPackage(new URL("file://" + f.path).href, { messageCallback: () => {}, errorCallback: (m: string) => errors.push(m), checkIntegrity: false });
+      if (loaded.length === 0) throw new Error(`Pyodide could not load ${f.path}: ${errors.join("; ") || "no reason given"}`);
+    }
   }
   // Forget the cached listing of site-packages only (importlib.invalidate_caches costs ~0.2 s here).
   pyodide.runPython(`import sys; sys.path_importer_cache.pop(${JSON.stringify(site)}, None)`);
@@ -223,6 +227,9 @@ async function init(msg: Init) {
     stdout: capture,
     stderr: capture,
     fullStdLib: false,
+    // Packages are only ever loaded from files the library linked in; an empty cache folder keeps Pyodide from
+    // stat-ing (and trying to create) a folder next to its own files, which the worker may not do.
+    packageCacheDir: "",
   };
   if (msg.makeSnapshot) options._makeSnapshot = true;
   if (msg.snapshot) options._loadSnapshot = msg.snapshot;

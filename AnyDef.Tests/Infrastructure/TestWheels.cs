@@ -28,16 +28,20 @@ public sealed class TestWheels
     public string LockFile => Path.Combine(Folder, "pyodide-lock.json");
 
     /// <summary>Builds a wheel whose module <paramref name="module"/> has <paramref name="source"/> as its <c>__init__.py</c>.</summary>
-    public Wheel Build(string distribution, string module, string source, string version = "1.0", params string[] requires)
+    public Wheel Build(string distribution, string module, string source, string version = "1.0", params string[] requires) =>
+        Build(distribution, module, source, version, "py3-none-any", requires);
+
+    /// <summary>Builds a wheel with the given tag (such as Pyodide's <c>cp314-cp314-pyemscripten_2026_0_wasm32</c>).</summary>
+    public Wheel Build(string distribution, string module, string source, string version, string tag, params string[] requires)
     {
-        var fileName = $"{distribution.Replace('-', '_')}-{version}-py3-none-any.whl";
+        var fileName = $"{distribution.Replace('-', '_')}-{version}-{tag}.whl";
         var path = Path.Combine(Folder, fileName);
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
         {
             var info = $"{distribution.Replace('-', '_')}-{version}.dist-info";
             Write(zip, $"{module}/__init__.py", source);
             Write(zip, $"{info}/METADATA", $"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n" + string.Concat(requires.Select(r => $"Requires-Dist: {r}\n")) + "\n");
-            Write(zip, $"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: anydef-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
+            Write(zip, $"{info}/WHEEL", $"Wheel-Version: 1.0\nGenerator: anydef-tests\nRoot-Is-Purelib: true\nTag: {tag}\n");
             Write(zip, $"{info}/top_level.txt", module + "\n");
             Write(zip, $"{info}/RECORD", "");
         }

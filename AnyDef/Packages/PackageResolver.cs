@@ -50,6 +50,7 @@ internal sealed class PackageResolver
     /// <summary>The packages and everything they depend on, dependencies first, each verified and in the cache.</summary>
     public async Task<IReadOnlyList<InstalledPackage>> ResolveAsync(PackageSet packages, CancellationToken cancellationToken)
     {
+        SweepAbandoned();
         var ordered = new List<string>();
         var visiting = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in packages) Visit(name, ordered, visiting);
@@ -93,6 +94,16 @@ internal sealed class PackageResolver
         var stored = await StoreAsync(Path.GetFileName(wheel.Path), expectedSha256: null, wheel.Path, cancellationToken).ConfigureAwait(false);
         var sha = Path.GetFileName(Path.GetDirectoryName(stored)!);
         return new InstalledPackage(name, wheel.Version, Path.GetFileName(wheel.Path), sha, stored, WheelFolder.Inspect(stored).Imports, Pure: true);
+    }
+
+    // A fetch cut short by the end of its process leaves a temporary file; one a day old belongs to nobody.
+    private void SweepAbandoned()
+    {
+        if (!Directory.Exists(CacheDirectory)) return;
+        foreach (var temp in Directory.EnumerateFiles(CacheDirectory, "*.tmp"))
+        {
+            if (File.GetLastWriteTimeUtc(temp) < DateTime.UtcNow.AddDays(-1)) TryDelete(temp);
+        }
     }
 
     private static bool IsPure(string fileName) => fileName.EndsWith("-any.whl", StringComparison.Ordinal);

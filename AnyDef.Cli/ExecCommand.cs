@@ -15,7 +15,8 @@ internal static class ExecCommand
         var batch = new Option<FileInfo?>("--batch") { Description = "A JSON Lines file: one JSON array of arguments per line; one result line per input, in order." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a call (or the whole batch) may run.", DefaultValueFactory = _ => 30 };
         var debug = Options.Debug();
-        var command = new Command("exec", "Run given Python code in the sandbox, without a model.") { codeFile, function, args, batch, timeout, debug };
+        var (packages, index, wheels) = (Options.Packages(), Options.PackageIndex(), Options.Wheels());
+        var command = new Command("exec", "Run given Python code in the sandbox, without a model.") { codeFile, function, args, batch, timeout, debug, packages, index, wheels };
         command.Validators.Add(result =>
         {
             if ((result.GetValue(args) is null) == (result.GetValue(batch) is null)) result.AddError("Give exactly one of --args or --batch.");
@@ -31,7 +32,13 @@ internal static class ExecCommand
                 var name = parse.GetValue(function)!;
                 var limit = Options.Seconds(parse.GetValue(timeout));
                 // One call, one function: a spare would only be a second process to start and end.
-                var sandbox = PythonSandbox.GetShared(SandboxOptions.Default with { SpareProcesses = 0 });
+                var sandbox = PythonSandbox.GetShared(SandboxOptions.Default with
+                {
+                    SpareProcesses = 0,
+                    Packages = Options.PackageNames(parse.GetValue(packages)),
+                    PackageIndex = parse.GetValue(index),
+                    WheelDirectory = parse.GetValue(wheels),
+                });
                 Progress.Say("starting the Python sandbox");
                 if (parse.GetValue(batch) is { } batchFile) return await RunBatchAsync(sandbox, code, name, batchFile, limit, ct);
 

@@ -13,6 +13,23 @@ internal static class Options
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ANYDEF_STORE_DIR") is { Length: > 0 } d ? d : null,
     };
 
+    public static Option<string[]> Packages() => new("--packages")
+    {
+        Description = "Python packages the code may import, comma-separated or repeated (Pyodide's packages, or wheels in --wheels).",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static Option<string?> PackageIndex() => new("--package-index")
+    {
+        Description = "Where Pyodide's package files come from: a mirror URL or a folder (default: ANYDEF_PACKAGE_INDEX, else the official Pyodide distribution).",
+    };
+
+    public static Option<string?> Wheels() => new("--wheels") { Description = "A folder of pure-Python wheels (default: ANYDEF_WHEEL_DIR)." };
+
+    /// <summary>The names given to <c>--packages</c>, split at commas.</summary>
+    public static PackageSet PackageNames(string[]? values) =>
+        PackageSet.From((values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+
     public static Option<bool> Debug() => new("--debug") { Description = "Print the code, where it came from, and full errors to standard error." };
 
     public static T ParseJson<T>(string text, string option, string what) where T : JsonNode

@@ -9,5 +9,6 @@ var root = new RootCommand("AnyDef: functions written once by a language model, 
     StoreCommand.Create(),
     GenerateCommand.Create(),
     CheckCommand.Create(),
+    PackagesCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

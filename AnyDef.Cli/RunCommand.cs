@@ -17,9 +17,10 @@ internal static class RunCommand
         var store = Options.Store();
         var frozen = new Option<bool>("--frozen") { Description = "Never call the model; the function must be in the store." };
         var debug = Options.Debug();
+        var (packages, index, wheels) = (Options.Packages(), Options.PackageIndex(), Options.Wheels());
         var command = new Command("run", "Generate (or read from the store) a function and run it; prints the result as JSON.")
         {
-            signature, doc, args, kwargs, model, timeout, store, frozen, debug,
+            signature, doc, args, kwargs, model, timeout, store, frozen, debug, packages, index, wheels,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -36,6 +37,8 @@ internal static class RunCommand
                     Frozen = parse.GetValue(frozen),
                     Debug = isDebug,
                     Logger = TerminalProgressLogger.IfTerminal(),
+                    Packages = Options.PackageNames(parse.GetValue(packages)),
+                    Sandbox = SandboxOptions.Default with { PackageIndex = parse.GetValue(index), WheelDirectory = parse.GetValue(wheels) },
                 };
                 var function = AnyDef.FromSignature(parse.GetValue(signature)!, parse.GetValue(doc)!, options);
                 Progress.Say("preparing the sandbox and the function (the first run loads Python, generation may take a while)");

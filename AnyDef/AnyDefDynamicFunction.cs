@@ -16,8 +16,8 @@ public sealed class AnyDefDynamicFunction
     internal AnyDefDynamicFunction(FunctionSpec spec, AnyDefOptions? options)
     {
         options?.Validate();
-        Spec = spec;
-        _runtime = new FunctionRuntime(spec, SpecChecks.None, options);
+        Spec = spec.WithPackages((options ?? AnyDef.CurrentOptions).AllPackages);
+        _runtime = new FunctionRuntime(Spec, SpecChecks.None, options);
     }
 
     /// <summary>What the model is (or was) asked to write.</summary>

@@ -22,7 +22,8 @@ public sealed class AnyDefFunction<TArgs, TResult>
     {
         options?.Validate();
         var checks = (examples ?? []).Select(e => Example(name, e.Args, e.Expected)).ToList();
-        Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson)}")]);
+        Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson)}")])
+            .WithPackages((options ?? AnyDef.CurrentOptions).AllPackages);
         _runtime = new FunctionRuntime(Spec, new SpecChecks(checks, json => Serialize(Convert(json, ""))), options);
     }
 

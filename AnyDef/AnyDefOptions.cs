@@ -67,6 +67,14 @@ public sealed record AnyDefOptions
     /// <summary>The sandbox settings; equal settings share one process pool.</summary>
     public SandboxOptions Sandbox { get; init; } = SandboxOptions.Default;
 
+    /// <summary>Python packages this function may import, such as <c>["regex", "python-dateutil"]</c>; the prompt names them with their versions.</summary>
+    /// <value>The default is none: the standard library only (plus any <see cref="SandboxOptions.Packages"/>).</value>
+    /// <remarks>Declared packages join the spec, so declaring them regenerates the code. See <see cref="SandboxOptions.PackageIndex"/> for where they come from.</remarks>
+    public PackageSet Packages { get; init; } = PackageSet.Empty;
+
+    /// <summary>This function's packages and the sandbox's.</summary>
+    internal PackageSet AllPackages => (Packages ?? PackageSet.Empty).Union(Sandbox.Packages ?? PackageSet.Empty);
+
     internal string? EffectiveStoreDirectory => StoreDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_STORE_DIR") is { Length: > 0 } d ? d : null);
 
     internal bool EffectiveFrozen => Frozen || Environment.GetEnvironmentVariable("ANYDEF_FROZEN") is "1" or "true";
@@ -78,6 +86,7 @@ public sealed record AnyDefOptions
         if (Internal.Timeouts.Check(ModelTimeout, nameof(ModelTimeout)) is { } modelTimeout) errors.Add(modelTimeout);
         if (MaxAttempts < 1) errors.Add($"{nameof(MaxAttempts)} must be at least 1.");
         if (ModelRetries < 0) errors.Add($"{nameof(ModelRetries)} must not be negative.");
+        if (Packages is null) errors.Add($"{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
         if (errors.Count > 0) throw new ArgumentOutOfRangeException(null, "Invalid AnyDef options: " + string.Join(" ", errors));
     }
 }

@@ -141,6 +141,93 @@ def _anydef_batch(co, name, batch_json, seq):
     return "[" + ",".join(out) + "]"
 `;
 
+// Package support in Python: unpacking a pure-Python wheel, and finding which top-level modules a piece of code
+// imports that are neither in the standard library, nor declared, nor otherwise importable here. Part of the
+// snapshot (defined on first use when there is none).
+const IMPORT_CHECK = String.raw`
+import sys as _anydef_sys, json as _anydef_json, importlib.util as _anydef_util, os as _anydef_os, zipfile as _anydef_zip
+import encodings.cp437  # zip member names; compiled from source on first use otherwise (~0.1 s)
+from pyodide.code import find_imports as _anydef_find_imports
+
+def _anydef_install_wheel(path, site):
+    # A pure-Python wheel is a zip to unpack into site-packages (its .data/purelib and platlib too).
+    with _anydef_zip.ZipFile(path) as z:
+        for info in z.infolist():
+            parts = info.filename.split("/")
+            if parts[0].endswith(".data"):
+                if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
+                    continue
+                parts = parts[2:]
+            if not parts[-1] or ".." in parts or info.filename.startswith("/"):
+                continue
+            target = _anydef_os.path.join(site, *parts)
+            _anydef_os.makedirs(_anydef_os.path.dirname(target), exist_ok=True)
+            with z.open(info) as src, open(target, "wb") as dst:
+                dst.write(src.read())
+    _anydef_os.remove(path)
+
+def _anydef_undeclared(code, declared_json):
+    try:
+        names = _anydef_find_imports(code)
+    except SyntaxError:
+        return "[]"
+    declared = set(_anydef_json.loads(declared_json))
+    missing = []
+    for name in names:
+        top = name.split(".")[0]
+        if not top or top in _anydef_sys.stdlib_module_names or top in declared or top in missing:
+            continue
+        try:
+            if _anydef_util.find_spec(top) is not None:
+                continue
+        except Exception:
+            pass
+        missing.append(top)
+    return _anydef_json.dumps(missing)
+`;
+
+type Install = { files: { path: string; pure: boolean }[]; imports: string[]; describe: string };
+let declared: Install = { files: [], imports: [], describe: "" };
+let importCheck: any;
+
+// Installs the function's packages from the files the library verified and linked into this host's package folder.
+async function install(spec: Install) {
+  if (!pyodide.globals.has("_anydef_undeclared")) pyodide.runPython(IMPORT_CHECK);
+  const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+  for (const f of spec.files) {
+    if (f.pure) {
+      pyodide.FS.writeFile("/tmp/anydef-package.whl", await Deno.readFile(f.path));
+      const unpack = pyodide.globals.get("_anydef_install_wheel");
+      unpack("/tmp/anydef-package.whl", site);
+      unpack.destroy();
+    }
+    else {
+      const errors: string[] = [];
+      const loaded = await pyodide.loadPackage(new URL("file://" + f.path).href, { messageCallback: () => {}, errorCallback: (m: string) => errors.push(m), checkIntegrity: false });
+      if (loaded.length === 0) throw new Error(`Pyodide could not load ${f.path}: ${errors.join("; ") || "no reason given"}`);
+    }
+  }
+  // Forget the cached listing of site-packages only (importlib.invalidate_caches costs ~0.2 s here).
+  pyodide.runPython(`import sys; sys.path_importer_cache.pop(${JSON.stringify(site)}, None)`);
+  declared = spec;
+}
+
+function undeclaredImports(code: string): string | undefined {
+  if (!importCheck) {
+    if (!pyodide.globals.has("_anydef_undeclared")) pyodide.runPython(IMPORT_CHECK);
+    importCheck = pyodide.globals.get("_anydef_undeclared");
+  }
+  const missing: string[] = JSON.parse(importCheck(code, JSON.stringify(declared.imports)));
+  if (missing.length === 0) return undefined;
+  const available = declared.describe ? "the standard library and the packages " + declared.describe : "the standard library";
+  return JSON.stringify({
+    ok: false,
+    type: "ModuleNotFoundError",
+    message: `No module named ${missing.map((m) => `'${m}'`).join(", ")}: this sandbox has only ${available}, and nothing can be installed from inside it`,
+    traceback: "",
+  });
+}
+
 let pyodide: any;
 // The runtime's entry points, looked up once: a lookup per call would leave a proxy behind per call.
 // deno-lint-ignore no-explicit-any
@@ -183,12 +270,18 @@ async function init(msg: Init) {
     stdout: capture,
     stderr: capture,
     fullStdLib: false,
+    // Packages are only ever loaded from files the library linked in; an empty cache folder keeps Pyodide from
+    // stat-ing (and trying to create) a folder next to its own files, which the worker may not do.
+    packageCacheDir: "",
   };
   if (msg.makeSnapshot) options._makeSnapshot = true;
   if (msg.snapshot) options._loadSnapshot = msg.snapshot;
   const { loadPyodide } = await import(msg.moduleUrl);
   pyodide = await loadPyodide(options);
-  if (!msg.snapshot) pyodide.runPython(RUNTIME);
+  if (!msg.snapshot) {
+    pyodide.runPython(RUNTIME);
+    pyodide.runPython(IMPORT_CHECK);
+  }
   pyodide.setInterruptBuffer(new Uint8Array(msg.interrupt));
   // Pyodide keeps its options: without this the 30 MB snapshot would stay in memory as long as the process.
   delete options._loadSnapshot;
@@ -219,7 +312,20 @@ self.onmessage = async (e: MessageEvent) => {
       case "init":
         await init(msg);
         break;
+      case "install":
+        try {
+          await install(JSON.parse(msg.args));
+          reply(msg.id, '{"ok":true,"result":null}');
+        } catch (err) {
+          reply(msg.id, JSON.stringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "" }));
+        }
+        break;
       case "load": {
+        const undeclared = undeclaredImports(msg.code);
+        if (undeclared) {
+          reply(msg.id, undeclared);
+          break;
+        }
         const g = pyodide.globals;
         const res = g.get("_anydef_compile")(msg.code, msg.function);
         const [co, text] = res.toJs({ depth: 1 });

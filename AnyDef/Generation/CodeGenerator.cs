@@ -15,7 +15,7 @@ internal sealed class CodeGenerator(IChatClient client, string model, PythonSand
 {
     public async Task<string> GenerateAsync(FunctionSpec spec, SpecChecks checks, int maxAttempts, TimeSpan modelTimeout, CancellationToken cancellationToken)
     {
-        var messages = Prompt.For(spec);
+        var messages = Prompt.For(spec, await sandbox.GetPackagesAsync(cancellationToken).ConfigureAwait(false));
         var attempts = new List<GenerationAttempt>();
         for (var attempt = 1; attempt <= maxAttempts; attempt++)
         {

@@ -18,7 +18,18 @@ internal static class Prompt
         Reply with the complete code in one ```python fenced block and nothing else.
         """;
 
-    public static List<ChatMessage> For(FunctionSpec spec)
+    private const string StandardLibraryOnly = "- Standard library only; import inside the function or at the top of the module.";
+
+    /// <summary>The rules, naming the packages (with their versions) the code may import besides the standard library.</summary>
+    public static string SystemFor(IReadOnlyList<Packages.InstalledPackage> packages) =>
+        packages.Count == 0
+            ? System
+            : System.Replace(StandardLibraryOnly,
+                "- Standard library and these packages only (nothing else can be installed): " +
+                string.Join(", ", packages.Select(p => $"{p.Name} {p.Version}" + (p.Imports.Count == 1 && p.Imports[0] == p.Name ? "" : $" (import {string.Join(", ", p.Imports)})"))) +
+                "; import inside the function or at the top of the module.", StringComparison.Ordinal);
+
+    public static List<ChatMessage> For(FunctionSpec spec, IReadOnlyList<Packages.InstalledPackage>? packages = null)
     {
         var user = new StringBuilder();
         user.AppendLine("Write this function:").AppendLine().AppendLine("```python");
@@ -44,6 +55,6 @@ internal static class Prompt
             user.AppendLine().AppendLine("It must satisfy these examples exactly:");
             foreach (var e in spec.Examples) user.AppendLine("    assert " + e);
         }
-        return [new ChatMessage(ChatRole.System, System), new ChatMessage(ChatRole.User, user.ToString())];
+        return [new ChatMessage(ChatRole.System, SystemFor(packages ?? [])), new ChatMessage(ChatRole.User, user.ToString())];
     }
 }

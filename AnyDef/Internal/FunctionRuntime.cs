@@ -59,7 +59,7 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
         var options = Options;
         var state = _state;
         if (state is { Code: not null } && ReferenceEquals(state.Options, options)) return state;
-        if (state is null || !ReferenceEquals(state.Options, options)) state = new State(options, PythonSandbox.GetShared(options.Sandbox), null);
+        if (state is null || !ReferenceEquals(state.Options, options)) state = new State(options, SandboxFor(options), null);
 
         var code = await CodeResolver.ResolveAsync(spec, checks, options, state.Sandbox, cancellationToken, _embeddedStore).ConfigureAwait(false);
         var resolved = state with { Code = code };
@@ -67,6 +67,10 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
         if (options.Debug && !(previous is { Code: not null } && ReferenceEquals(previous.Options, options))) DebugOutput.Code(options, spec.Name, code);
         return resolved;
     }
+
+    // A function with packages runs in the sandbox of exactly that package set (its processes can read those files).
+    private PythonSandbox SandboxFor(AnyDefOptions options) =>
+        PythonSandbox.GetShared(spec.Packages.Count == 0 ? options.Sandbox : options.Sandbox with { Packages = spec.Packages });
 
     private sealed record State(AnyDefOptions Options, PythonSandbox Sandbox, GeneratedCode? Code);
 }

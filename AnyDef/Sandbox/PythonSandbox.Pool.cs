@@ -88,11 +88,12 @@ public sealed partial class PythonSandbox
     // Runs without the caller's token: other callers may be waiting for the same process. It gives up when all have.
     private async Task<LoadedFunction> StartFunctionAsync(string key, FunctionEntry entry, string code, string functionName, TimeSpan timeout)
     {
-        await Task.Yield();
+        await GetPackagesAsync(CancellationToken.None).ConfigureAwait(false);
         var host = await AcquireHostAsync(functionName, timeout, entry.Abandon.Token).ConfigureAwait(false);
         HostReply reply;
         try
         {
+            await InstallPackagesAsync(host).ConfigureAwait(false);
             reply = await host.SendAsync("load", Options.StartTimeout, CancellationToken.None, code, functionName).ConfigureAwait(false);
         }
         catch

@@ -43,10 +43,12 @@ public sealed partial class PythonSandbox : IAsyncDisposable
 
     /// <summary>Finds the runtime, makes the interpreter snapshot if needed and starts the spare processes.</summary>
     /// <exception cref="SandboxUnavailableException">Deno or Pyodide is missing or does not start.</exception>
+    /// <exception cref="PackageException">A declared package is unknown, cannot be fetched, or does not match its hash.</exception>
     public async Task WarmUpAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        await GetPackagesAsync(cancellationToken).ConfigureAwait(false);
         TopUpSpares();
         if (_spares.TryPeek(out var spare)) await spare.WaitAsync(cancellationToken).ConfigureAwait(false);
     }

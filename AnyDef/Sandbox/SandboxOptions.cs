@@ -60,6 +60,23 @@ public sealed record SandboxOptions
     /// framing): a larger one ends that process as a crash.</value>
     public int MaxResultBytes { get; init; } = 32 * 1024 * 1024;
 
+    /// <summary>Python packages every function in this sandbox may import (added to each function's own <see cref="AnyDefOptions.Packages"/>).</summary>
+    /// <value>The default is none: the standard library only.</value>
+    /// <remarks>Packages are fetched and verified by the library, cached per user, and only read by the sandbox, which has no network.</remarks>
+    public PackageSet Packages { get; init; } = PackageSet.Empty;
+
+    /// <summary>Where Pyodide's package files are fetched from: a URL (a mirror of the Pyodide distribution) or a local folder.</summary>
+    /// <value>The default is null: <c>ANYDEF_PACKAGE_INDEX</c>, else the official distribution of the pinned Pyodide version.</value>
+    public string? PackageIndex { get; init; }
+
+    /// <summary>A folder of pure-Python wheels (<c>*.whl</c>, for example from <c>pip download</c>) for packages Pyodide does not ship.</summary>
+    /// <value>The default is null: <c>ANYDEF_WHEEL_DIR</c>, else none.</value>
+    public string? WheelDirectory { get; init; }
+
+    /// <summary>The <c>pyodide-lock.json</c> that names the available packages, their files, dependencies and SHA-256.</summary>
+    /// <value>The default is null: the pinned Pyodide's own lock file.</value>
+    public string? PackageLockFile { get; init; }
+
     internal void Validate()
     {
         var errors = new List<string>();
@@ -72,6 +89,8 @@ public sealed record SandboxOptions
         }
 
         if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1)) errors.Add($"{nameof(StartTimeout)} must be positive and at most one day (was {StartTimeout}).");
+        if (Packages is null) errors.Add($"{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
+        if (PackageIndex is { Length: 0 }) errors.Add($"{nameof(PackageIndex)} must not be empty (leave it null for the default).");
         if (errors.Count > 0) throw new ArgumentOutOfRangeException(null, "Invalid sandbox options: " + string.Join(" ", errors));
     }
 }

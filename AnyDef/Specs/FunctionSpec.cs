@@ -21,7 +21,7 @@ public sealed record FunctionSpec
     }
 
     private FunctionSpec(string name, string description, IReadOnlyList<ParameterSpec> parameters, string returnHint, IReadOnlyList<string> typeDefinitions,
-        IReadOnlyList<string>? examples, string? signature)
+        IReadOnlyList<string>? examples, string? signature, PackageSet? packages = null)
     {
         if (!Specs.Naming.IsPythonIdentifier(name))
         {
@@ -35,6 +35,7 @@ public sealed record FunctionSpec
         ReturnHint = returnHint;
         TypeDefinitions = typeDefinitions;
         Examples = examples ?? [];
+        Packages = packages ?? PackageSet.Empty;
         Signature = signature ?? $"def {name}({string.Join(", ", parameters.Select(p => $"{p.PythonName}: {p.Hint}" + (p.Default is null ? "" : $" = {p.Default}")))}) -> {returnHint}";
         Hash = ComputeHash();
     }
@@ -57,11 +58,22 @@ public sealed record FunctionSpec
     /// <summary>Examples the code must reproduce, as Python lines such as <c>add(1, 2) == 3</c>.</summary>
     public IReadOnlyList<string> Examples { get; }
 
+    /// <summary>The Python packages the code may import besides the standard library.</summary>
+    public PackageSet Packages { get; }
+
     /// <summary>The Python signature line, without the trailing colon.</summary>
     public string Signature { get; }
 
     /// <summary>A stable hash of everything that shapes the generated code (name, signature, types, description, prompt version).</summary>
     public string Hash { get; }
+
+    /// <summary>A copy of this spec whose code may import <paramref name="packages"/> (and the ones it already had).</summary>
+    /// <param name="packages">Package names, such as <c>numpy</c> or <c>python-dateutil</c>.</param>
+    public FunctionSpec WithPackages(IEnumerable<string> packages)
+    {
+        var all = Packages.Union(PackageSet.From(packages));
+        return all.Equals(Packages) ? this : new FunctionSpec(Name, Description, Parameters, ReturnHint, TypeDefinitions, Examples, Signature, all);
+    }
 
     /// <summary>Builds the spec of a function whose parameters are the properties of <typeparamref name="TArgs"/>.</summary>
     public static FunctionSpec For<TArgs, TResult>(string name, string description) => For<TArgs, TResult>(name, description, []);
@@ -87,10 +99,12 @@ public sealed record FunctionSpec
 
     private string ComputeHash()
     {
-        // Examples join the hash only when there are some, so declaring none keeps the hash of earlier versions.
-        object[] parts = Examples.Count == 0
+        // Examples and packages join the hash only when there are some, so declaring none keeps the hash of earlier versions.
+        object[] parts = Examples.Count == 0 && Packages.Count == 0
             ? [PromptVersion, Name, Signature, TypeDefinitions, Description]
-            : [PromptVersion, Name, Signature, TypeDefinitions, Description, Examples];
+            : Packages.Count == 0
+                ? [PromptVersion, Name, Signature, TypeDefinitions, Description, Examples]
+                : [PromptVersion, Name, Signature, TypeDefinitions, Description, Examples, Packages.ToArray()];
         var canonical = JsonSerializer.Serialize(parts);
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))).ToLowerInvariant();
     }

@@ -43,7 +43,11 @@ public sealed class DirectoryCodeStore
     }
 
     /// <summary>Writes newly generated code, unless a file for the spec already exists (a person's edits win).</summary>
-    public async Task<string> WriteAsync(FunctionSpec spec, string code, string source, CancellationToken cancellationToken = default)
+    public Task<string> WriteAsync(FunctionSpec spec, string code, string source, CancellationToken cancellationToken = default) =>
+        WriteAsync(spec, code, source, packages: null, cancellationToken);
+
+    /// <summary>Writes newly generated code with the package set it was checked against recorded in the header.</summary>
+    internal async Task<string> WriteAsync(FunctionSpec spec, string code, string source, string? packages, CancellationToken cancellationToken = default)
     {
         var path = PathFor(spec);
         System.IO.Directory.CreateDirectory(Directory);
@@ -55,6 +59,7 @@ public sealed class DirectoryCodeStore
             .AppendLine($"# source: {source}")
             .AppendLine($"# generated: {DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}")
             .AppendLine("# reviewed: false")
+            .Append(packages is null ? "" : $"# packages: {packages}\n")
             .AppendLine("# description:");
         foreach (var line in spec.Description.Split('\n')) header.AppendLine("#   " + line.TrimEnd());
         header.AppendLine("# (edit the code below freely; keep this header so AnyDef can find the file)").AppendLine();
@@ -92,6 +97,9 @@ public sealed class DirectoryCodeStore
 
         var code = string.Join('\n', lines.Skip(i)).Trim('\n') + "\n";
         return new StoredFunction(path, headers.GetValueOrDefault("anydef") ?? Path.GetFileNameWithoutExtension(path), headers.GetValueOrDefault("spec"),
-            headers.GetValueOrDefault("source"), string.Equals(headers.GetValueOrDefault("reviewed"), "true", StringComparison.OrdinalIgnoreCase), code);
+            headers.GetValueOrDefault("source"), string.Equals(headers.GetValueOrDefault("reviewed"), "true", StringComparison.OrdinalIgnoreCase), code)
+        {
+            Packages = headers.GetValueOrDefault("packages"),
+        };
     }
 }

@@ -7,4 +7,8 @@ namespace AnyDefNet;
 /// <param name="Source">Where the code came from, as the header says (a model's name, or "hand-written").</param>
 /// <param name="Reviewed">Whether a person marked it reviewed.</param>
 /// <param name="Code">The Python code below the header.</param>
-public sealed record StoredFunction(string Path, string Name, string? SpecHash, string? Source, bool Reviewed, string Code);
+public sealed record StoredFunction(string Path, string Name, string? SpecHash, string? Source, bool Reviewed, string Code)
+{
+    /// <summary>The packages (with versions and SHA-256) the code was written and reviewed against, as the header records them; null when none.</summary>
+    public string? Packages { get; init; }
+}

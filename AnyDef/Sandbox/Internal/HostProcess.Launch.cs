@@ -31,13 +31,30 @@ internal sealed partial class HostProcess
         $"--v8-flags=--max-old-space-size={Math.Max(256, options.MemoryLimitMegabytes)}",
     ];
 
-    private static string HostConfig(RuntimeLocation location, SandboxOptions options, string socketPath, string? snapshotPath, string? makeSnapshot) =>
+    /// <summary>
+    /// Every path the host process may read, in one list: Deno's <c>--allow-read</c> is built from it, and nothing outside
+    /// it may be made readable another way. The runtime files, the host script, the private socket, the snapshot and the
+    /// host's own package folder (the verified package files of its function are linked in there before they load).
+    /// </summary>
+    internal static IReadOnlyList<string> ReadPermissions(RuntimeLocation location, string? socketPath, string? snapshotPath, string? packageDirectory) =>
+    [
+        .. WorkerReadPermissions(location, packageDirectory),
+        location.HostScript,
+        .. socketPath is null ? Array.Empty<string>() : [socketPath],
+        .. snapshotPath is null ? Array.Empty<string>() : [snapshotPath],
+    ];
+
+    /// <summary>What the Python worker may read: a subset of <see cref="ReadPermissions"/> (no socket, no snapshot).</summary>
+    internal static IReadOnlyList<string> WorkerReadPermissions(RuntimeLocation location, string? packageDirectory) =>
+        [.. location.WorkerReadable, .. packageDirectory is null ? Array.Empty<string>() : [packageDirectory]];
+
+    private static string HostConfig(RuntimeLocation location, SandboxOptions options, string socketPath, string? snapshotPath, string? makeSnapshot, string? packageDirectory = null) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["socket"] = socketPath,
             ["indexDir"] = location.PyodideDirectory + Path.DirectorySeparatorChar,
             ["moduleUrl"] = new Uri(Path.Combine(location.PyodideDirectory, "pyodide.mjs")).AbsoluteUri,
-            ["workerPermissions"] = location.WorkerReadable,
+            ["workerPermissions"] = WorkerReadPermissions(location, packageDirectory),
             ["snapshot"] = snapshotPath,
             ["makeSnapshot"] = makeSnapshot,
             ["memoryBytes"] = (long)options.MemoryLimitMegabytes * 1024 * 1024,
@@ -79,6 +96,7 @@ internal sealed partial class HostProcess
                 ? "the host process passed its memory limit and the kernel ended it"
                 : t.IsCompletedSuccessfully ? $"the host process exited with code {t.Result.ExitCode}" : "the host process was killed");
             Cgroup?.Remove();
+            RemovePackageDirectory();
             _exited.TrySetResult();
         }, TaskScheduler.Default);
     }

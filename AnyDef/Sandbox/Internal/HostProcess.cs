@@ -71,9 +71,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
             listener.Bind(new UnixDomainSocketEndPoint(socketPath));
             listener.Listen(1);
 
-            var readable = location.WorkerReadable.Append(location.HostScript).Append(socketPath);
-            if (snapshotPath is not null) readable = readable.Append(snapshotPath);
-            var config = HostConfig(location, options, socketPath, snapshotPath, makeSnapshot: null);
+            host.PackageDirectory = CreatePackageDirectory(location);
+            var readable = ReadPermissions(location, socketPath, snapshotPath, host.PackageDirectory);
+            var config = HostConfig(location, options, socketPath, snapshotPath, makeSnapshot: null, host.PackageDirectory);
             string[] args =
             [
                 .. CommonArguments(options),
@@ -182,7 +182,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     /// <summary>Runs the host once in its trusted snapshot mode: load Python, import the runtime, write the snapshot.</summary>
     public static async Task MakeSnapshotAsync(RuntimeLocation location, string snapshotPath, SandboxOptions options, CancellationToken cancellationToken)
     {
-        var readable = location.WorkerReadable.Append(location.HostScript);
+        var readable = ReadPermissions(location, socketPath: null, snapshotPath: null, packageDirectory: null);
         string[] args =
         [
             .. CommonArguments(options),
@@ -523,5 +523,6 @@ internal sealed partial class HostProcess : IAsyncDisposable
     {
         MarkDead("the sandbox was disposed");
         await Exited.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        if (ProcessId == 0) RemovePackageDirectory();
     }
 }

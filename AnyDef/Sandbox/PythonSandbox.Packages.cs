@@ -1,0 +1,59 @@
+using System.Text.Json;
+using AnyDefNet.Packages;
+using AnyDefNet.Sandbox.Internal;
+
+namespace AnyDefNet;
+
+public sealed partial class PythonSandbox
+{
+    private Lazy<Task<IReadOnlyList<InstalledPackage>>>? _packages;
+
+    /// <summary>The declared packages and their dependencies, verified and cached; fetched once per sandbox.</summary>
+    /// <exception cref="PackageException">A package is unknown, cannot be fetched, or does not match its hash.</exception>
+    internal async Task<IReadOnlyList<InstalledPackage>> GetPackagesAsync(CancellationToken cancellationToken)
+    {
+        if (Options.Packages.Count == 0) return [];
+        var lazy = LazyInitializer.EnsureInitialized(ref _packages, () => new(async () =>
+        {
+            var (location, _) = await RuntimeAsync(CancellationToken.None).ConfigureAwait(false);
+            return await PackageResolver.For(Options, location).ResolveAsync(Options.Packages, CancellationToken.None).ConfigureAwait(false);
+        }));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Let a later call try again, after the index is reachable or the name is fixed.
+            Interlocked.CompareExchange(ref _packages, null, lazy);
+            throw;
+        }
+    }
+
+    /// <summary>The folder the process running this code reads its packages from, if one is running.</summary>
+    internal string? PackageDirectoryOf(string code, string functionName) =>
+        _functions.TryGetValue(FunctionKey(code, functionName), out var entry) ? entry.Loaded?.Host.PackageDirectory : null;
+
+    // Runs in the function's own process before its code: the packages load after the snapshot, from the host's folder.
+    private async Task InstallPackagesAsync(HostProcess host)
+    {
+        var packages = await GetPackagesAsync(CancellationToken.None).ConfigureAwait(false);
+        if (packages.Count == 0) return;
+        var paths = host.ProvidePackages(packages);
+        var request = JsonSerializer.Serialize(new
+        {
+            files = packages.Select((p, i) => new { path = paths[i], pure = p.Pure }),
+            imports = packages.SelectMany(p => p.Imports).Distinct(),
+            describe = string.Join(", ", packages.Select(p => $"{p.Name} {p.Version}")),
+        });
+        using var reply = await host.SendAsync("install", Options.StartTimeout, CancellationToken.None, args: request).ConfigureAwait(false);
+        var root = reply.Ok ? reply.Payload.RootElement : default;
+        if (!reply.Ok || root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("ok", out var ok) || ok.ValueKind != JsonValueKind.True)
+        {
+            var why = !reply.Ok ? reply.ErrorMessage
+                : root.ValueKind == JsonValueKind.Object && root.TryGetProperty("message", out var message) ? message.ToString()
+                : "the sandbox answered " + root.GetRawText();
+            throw new PackageException($"Loading the packages {string.Join(", ", packages.Select(p => p.FileName))} into the sandbox failed: {why}");
+        }
+    }
+}

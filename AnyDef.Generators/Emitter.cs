@@ -18,7 +18,10 @@ internal static class Emitter
         w.Line("#nullable enable");
         w.Line();
         var typeName = "global::" + (f.Namespace.Length > 0 ? f.Namespace + "." : "") + string.Join(".", f.Containers.Select(c => c.Name));
-        if (f.StubError is null) w.Line($"[assembly: {Runtime}.AnyDefDeclarationAttribute(typeof({typeName}), \"{f.FieldName}\")]");
+        // The assembly attribute names the outermost type (a nested type may be private) and the path to the field from it.
+        var outermost = "global::" + (f.Namespace.Length > 0 ? f.Namespace + "." : "") + f.Containers[0].Name;
+        var fieldPath = string.Concat(f.Containers.Skip(1).Select(c => c.Name + ".")) + f.FieldName;
+        if (f.StubError is null) w.Line($"[assembly: {Runtime}.AnyDefDeclarationAttribute(typeof({outermost}), \"{fieldPath}\")]");
         w.Line();
         if (f.Namespace.Length > 0)
         {

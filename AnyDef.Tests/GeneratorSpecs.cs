@@ -73,6 +73,12 @@ public sealed class GeneratorSpecs
 
                 [AnyDef("Return the initials of each name.")]
                 internal static partial ValueTask<List<string>> InitialsAsync(IReadOnlyList<string> names, CancellationToken token);
+
+                private static partial class Hidden
+                {
+                    [AnyDef("Echo the text.")]
+                    public static partial string Echo(string text);
+                }
             }
 
             public partial struct Counter
@@ -97,7 +103,9 @@ public sealed class GeneratorSpecs
 
         // Assert
         GeneratorHarness.Errors(output).Should().BeEmpty();
-        files.Keys.Should().BeEquivalentTo("App.Outer.Inner.CountWordsAsync.g.cs", "App.Outer.InitialsAsync.g.cs", "App.Counter.Increment.g.cs", "App.Shapes.Scale.g.cs");
+        files.Keys.Should().BeEquivalentTo("App.Outer.Inner.CountWordsAsync.g.cs", "App.Outer.InitialsAsync.g.cs", "App.Counter.Increment.g.cs", "App.Shapes.Scale.g.cs",
+            "App.Outer.Hidden.Echo.g.cs");
+        files["App.Outer.Hidden.Echo.g.cs"].Should().Contain("[assembly: global::AnyDefNet.Generated.AnyDefDeclarationAttribute(typeof(global::App.Outer), \"Hidden.__anyDef_Echo\")]");
         files["App.Outer.Inner.CountWordsAsync.g.cs"].Should().Contain("partial record struct Inner")
             .And.Contain("name: \"count_words\",")
             .And.Contain(".InvokeAsync(__anyDef_CountWordsAsync.Arguments().Add<string>(text), cancellationToken);");

@@ -51,9 +51,13 @@ public abstract class DeclaredFunction
     public static IReadOnlyList<DeclaredFunction> FindAll(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
-        return [.. assembly.GetCustomAttributes<AnyDefDeclarationAttribute>()
-            .Select(a => a.DeclaringType.GetField(a.FieldName, BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(null))
-            .OfType<DeclaredFunction>()];
+        const BindingFlags any = BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public;
+        return [.. assembly.GetCustomAttributes<AnyDefDeclarationAttribute>().Select(a =>
+        {
+            var path = a.FieldName.Split('.');
+            var type = path[..^1].Aggregate((Type?)a.DeclaringType, (t, name) => t?.GetNestedType(name, any));
+            return type?.GetField(path[^1], any)?.GetValue(null);
+        }).OfType<DeclaredFunction>()];
     }
 
     /// <summary>Shows the function as <c>python_name (DeclaringType)</c>.</summary>

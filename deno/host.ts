@@ -159,7 +159,15 @@ async function serve() {
     r.seq = seq = seq % 2147483647 + 1;
     Atomics.store(controlView, 0, 0);
     Atomics.store(interruptView, 0, 0);
-    if (r.op !== "load" && r.timeoutMs && r.timeoutMs > 0) deadlineTimer = setTimeout(() => stop("timeout"), r.timeoutMs);
+    // The deadline counts the function's own time: from when Python enters the call, not the runtime's work
+    // before it (a first doctest imports its modules, which on a loaded machine can take seconds).
+    if (r.op !== "load" && r.timeoutMs && r.timeoutMs > 0) {
+      const arm = () => {
+        if (running !== r) return;
+        deadlineTimer = Atomics.load(controlView, 1) === r.seq ? setTimeout(() => stop("timeout"), r.timeoutMs!) : setTimeout(arm, 5);
+      };
+      arm();
+    }
     // JavaScript allocations bypass the WebAssembly cap; the resident size is the backstop.
     memoryTimer = setInterval(() => {
       if (Deno.memoryUsage().rss > config.memoryBytes * 2 + 256 * 1024 * 1024) {

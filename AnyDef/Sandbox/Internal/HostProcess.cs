@@ -466,7 +466,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 longest = Math.Max(longest, Timeouts.Milliseconds(p.Timeout));
             }
 
-            var limit = longest + (long)_options.InterruptGrace.TotalMilliseconds + 1000;
+            // The host waits for the interrupt to be able to act (Python entering the call) for up to EntryWait before it
+            // counts the grace; only past all of that is a silent host stuck.
+            var grace = (long)_options.InterruptGrace.TotalMilliseconds;
+            var limit = longest + Math.Max(5000, grace * 10) + grace + 1000;
             if (Environment.TickCount64 - Volatile.Read(ref _lastProgress) > limit)
             {
                 MarkDead("the sandbox host stopped answering and was killed");

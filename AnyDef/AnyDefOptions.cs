@@ -66,17 +66,31 @@ public sealed record AnyDefOptions
     /// <summary>The sandbox settings; equal settings share one process pool.</summary>
     public SandboxOptions Sandbox { get; init; } = SandboxOptions.Default;
 
+    /// <summary>A sandbox the application owns (a host creates it and disposes it when it stops); it replaces the shared
+    /// sandbox of <see cref="Sandbox"/>.</summary>
+    /// <value>The default is null: the process-wide sandbox for <see cref="Sandbox"/>.</value>
+    public PythonSandbox? SandboxInstance { get; init; }
+
+    internal PythonSandbox EffectiveSandbox => SandboxInstance ?? PythonSandbox.GetShared(Sandbox);
+
     internal string? EffectiveStoreDirectory => StoreDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_STORE_DIR") is { Length: > 0 } d ? d : null);
 
     internal bool EffectiveFrozen => Frozen || Environment.GetEnvironmentVariable("ANYDEF_FROZEN") is "1" or "true";
 
     internal void Validate()
     {
-        var errors = new List<string>();
-        if (Timeout <= TimeSpan.Zero) errors.Add($"{nameof(Timeout)} must be positive.");
-        if (ModelTimeout <= TimeSpan.Zero) errors.Add($"{nameof(ModelTimeout)} must be positive.");
-        if (MaxAttempts < 1) errors.Add($"{nameof(MaxAttempts)} must be at least 1.");
-        if (ModelRetries < 0) errors.Add($"{nameof(ModelRetries)} must not be negative.");
+        var errors = Errors("");
         if (errors.Count > 0) throw new ArgumentException("Invalid AnyDef options: " + string.Join(" ", errors));
+    }
+
+    /// <summary>Every problem with these settings, each naming its setting after <paramref name="prefix"/> (a configuration path).</summary>
+    internal List<string> Errors(string prefix)
+    {
+        var errors = new List<string>();
+        if (Timeout <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(Timeout)} must be positive.");
+        if (ModelTimeout <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(ModelTimeout)} must be positive.");
+        if (MaxAttempts < 1) errors.Add($"{prefix}{nameof(MaxAttempts)} must be at least 1.");
+        if (ModelRetries < 0) errors.Add($"{prefix}{nameof(ModelRetries)} must not be negative.");
+        return errors;
     }
 }

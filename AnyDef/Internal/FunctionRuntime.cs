@@ -47,7 +47,7 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
         var options = Options;
         var state = _state;
         if (state is { Code: not null } && ReferenceEquals(state.Options, options)) return state;
-        if (state is null || !ReferenceEquals(state.Options, options)) state = new State(options, PythonSandbox.GetShared(options.Sandbox), null);
+        if (state is null || !ReferenceEquals(state.Options, options)) state = new State(options, options.EffectiveSandbox, null);
 
         var code = await CodeResolver.ResolveAsync(spec, checks, options, state.Sandbox, cancellationToken).ConfigureAwait(false);
         var resolved = state with { Code = code };

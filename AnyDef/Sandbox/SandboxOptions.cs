@@ -55,12 +55,19 @@ public sealed record SandboxOptions
 
     internal void Validate()
     {
-        var errors = new List<string>();
-        if (MaxProcesses < 1) errors.Add($"{nameof(MaxProcesses)} must be at least 1 (was {MaxProcesses}).");
-        if (SpareProcesses < 0) errors.Add($"{nameof(SpareProcesses)} must not be negative (was {SpareProcesses}).");
-        if (MemoryLimitMegabytes is < 64 or > 4096) errors.Add($"{nameof(MemoryLimitMegabytes)} must be between 64 and 4096 (was {MemoryLimitMegabytes}).");
-        if (InterruptGrace < TimeSpan.Zero) errors.Add($"{nameof(InterruptGrace)} must not be negative.");
-        if (StartTimeout <= TimeSpan.Zero) errors.Add($"{nameof(StartTimeout)} must be positive.");
+        var errors = Errors("");
         if (errors.Count > 0) throw new ArgumentException("Invalid sandbox options: " + string.Join(" ", errors));
+    }
+
+    /// <summary>Every problem with these settings, each naming its setting after <paramref name="prefix"/> (a configuration path).</summary>
+    internal List<string> Errors(string prefix)
+    {
+        var errors = new List<string>();
+        if (MaxProcesses < 1) errors.Add($"{prefix}{nameof(MaxProcesses)} must be at least 1 (was {MaxProcesses}).");
+        if (SpareProcesses < 0) errors.Add($"{prefix}{nameof(SpareProcesses)} must not be negative (was {SpareProcesses}).");
+        if (MemoryLimitMegabytes is < 64 or > 4096) errors.Add($"{prefix}{nameof(MemoryLimitMegabytes)} must be between 64 and 4096 (was {MemoryLimitMegabytes}).");
+        if (InterruptGrace < TimeSpan.Zero) errors.Add($"{prefix}{nameof(InterruptGrace)} must not be negative.");
+        if (StartTimeout <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(StartTimeout)} must be positive.");
+        return errors;
     }
 }

@@ -41,6 +41,12 @@ public sealed record AnyDefOptions
     /// <value>The default is 3.</value>
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>The most tokens (input and output, all attempts) one generation may use: the repair loop stops with a
+    /// <see cref="CodeGenerationException"/> before an attempt that would pass it (an attempt costs at least what the one
+    /// before it did, since its prompt holds that one's).</summary>
+    /// <value>The default is null: no limit beyond <see cref="MaxAttempts"/>.</value>
+    public long? MaxGenerationTokens { get; init; }
+
     /// <summary>Whether to print the code (and where it came from) to <see cref="DebugWriter"/>.</summary>
     public bool Debug { get; init; }
 
@@ -90,6 +96,7 @@ public sealed record AnyDefOptions
         if (Timeout <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(Timeout)} must be positive.");
         if (ModelTimeout <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(ModelTimeout)} must be positive.");
         if (MaxAttempts < 1) errors.Add($"{prefix}{nameof(MaxAttempts)} must be at least 1.");
+        if (MaxGenerationTokens is < 1) errors.Add($"{prefix}{nameof(MaxGenerationTokens)} must be at least 1 when set.");
         if (ModelRetries < 0) errors.Add($"{prefix}{nameof(ModelRetries)} must not be negative.");
         return errors;
     }

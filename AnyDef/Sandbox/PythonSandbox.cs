@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AnyDefNet.Sandbox.Internal;
+using AnyDefNet.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -103,8 +104,17 @@ public sealed partial class PythonSandbox : IAsyncDisposable
 
     internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var (payload, output) = await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken).ConfigureAwait(false);
-        using (payload) return Success(payload.RootElement, code, functionName, output);
+        using var call = SandboxCallTelemetry.Start(functionName, "call");
+        try
+        {
+            var (payload, output) = await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, call).ConfigureAwait(false);
+            using (payload) return Success(payload.RootElement, code, functionName, output);
+        }
+        catch (Exception ex)
+        {
+            call.Fail(ex);
+            throw;
+        }
     }
 
     /// <summary>Runs one function over many argument lists in a single round trip; outcomes come back in input order.</summary>
@@ -112,7 +122,19 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         var batch = "[" + string.Join(',', packedArguments) + "]";
-        var (payload, output) = await RoundTripAsync("batch", code, functionName, batch, timeout, cancellationToken).ConfigureAwait(false);
+        using var call = SandboxCallTelemetry.Start(functionName, "batch");
+        (JsonDocument Payload, string Output) reply;
+        try
+        {
+            reply = await RoundTripAsync("batch", code, functionName, batch, timeout, cancellationToken, call).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            call.Fail(ex);
+            throw;
+        }
+
+        var (payload, output) = reply;
         using (payload)
         {
             var items = payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
@@ -142,11 +164,12 @@ public sealed partial class PythonSandbox : IAsyncDisposable
 
     /// <summary>Sends one request to the function's process and returns Python's payload, or throws the host's typed verdict.</summary>
     private async Task<(JsonDocument Payload, string Output)> RoundTripAsync(string op, string code, string functionName, string args,
-        TimeSpan timeout, CancellationToken cancellationToken)
+        TimeSpan timeout, CancellationToken cancellationToken, SandboxCallTelemetry call = default)
     {
         for (var attempt = 0; ; attempt++)
         {
             var function = await LoadAsync(code, functionName, cancellationToken).ConfigureAwait(false);
+            call.Sent(function.Host.ProcessId);
             var reply = await function.Host.SendAsync(op, timeout, cancellationToken, args: args).ConfigureAwait(false);
             // A request queued behind one that brought its process down never ran: it goes to the replacement.
             if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;

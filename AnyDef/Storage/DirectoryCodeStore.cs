@@ -41,7 +41,12 @@ public sealed class DirectoryCodeStore
     }
 
     /// <summary>Writes newly generated code, unless a file for the spec already exists (a person's edits win).</summary>
-    public async Task<string> WriteAsync(FunctionSpec spec, string code, string source, CancellationToken cancellationToken = default)
+    public Task<string> WriteAsync(FunctionSpec spec, string code, string source, CancellationToken cancellationToken = default) =>
+        WriteAsync(spec, code, source, null, cancellationToken);
+
+    /// <summary>Writes newly generated code with the tokens its generation used in the header, unless a file for the spec
+    /// already exists (a person's edits win).</summary>
+    public async Task<string> WriteAsync(FunctionSpec spec, string code, string source, TokenUsage? usage, CancellationToken cancellationToken = default)
     {
         var path = PathFor(spec);
         System.IO.Directory.CreateDirectory(Directory);
@@ -51,7 +56,9 @@ public sealed class DirectoryCodeStore
             .AppendLine($"# spec: {spec.Hash}")
             .AppendLine($"# signature: {spec.Signature}")
             .AppendLine($"# source: {source}")
-            .AppendLine($"# generated: {DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}")
+            .AppendLine($"# generated: {DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}");
+        if (usage is not null) header.AppendLine(CultureInfo.InvariantCulture, $"# tokens: {usage.InputTokens} input, {usage.OutputTokens} output");
+        header
             .AppendLine("# reviewed: false")
             .AppendLine("# description:");
         foreach (var line in spec.Description.Split('\n')) header.AppendLine("#   " + line.TrimEnd());
@@ -90,6 +97,20 @@ public sealed class DirectoryCodeStore
 
         var code = string.Join('\n', lines.Skip(i)).Trim('\n') + "\n";
         return new StoredFunction(path, headers.GetValueOrDefault("anydef") ?? Path.GetFileNameWithoutExtension(path), headers.GetValueOrDefault("spec"),
-            headers.GetValueOrDefault("source"), string.Equals(headers.GetValueOrDefault("reviewed"), "true", StringComparison.OrdinalIgnoreCase), code);
+            headers.GetValueOrDefault("source"), string.Equals(headers.GetValueOrDefault("reviewed"), "true", StringComparison.OrdinalIgnoreCase), code)
+        {
+            Usage = ParseUsage(headers.GetValueOrDefault("tokens")),
+        };
+    }
+
+    // "123 input, 45 output"
+    private static TokenUsage? ParseUsage(string? value)
+    {
+        var parts = value?.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
+        return parts is [var input, "input", var output, "output"]
+            && long.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out var i)
+            && long.TryParse(output, NumberStyles.None, CultureInfo.InvariantCulture, out var o)
+            ? new TokenUsage(i, o)
+            : null;
     }
 }

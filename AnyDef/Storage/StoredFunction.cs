@@ -7,4 +7,8 @@ namespace AnyDefNet;
 /// <param name="Source">Where the code came from, as the header says (a model's name, or "hand-written").</param>
 /// <param name="Reviewed">Whether a person marked it reviewed.</param>
 /// <param name="Code">The Python code below the header.</param>
-public sealed record StoredFunction(string Path, string Name, string? SpecHash, string? Source, bool Reviewed, string Code);
+public sealed record StoredFunction(string Path, string Name, string? SpecHash, string? Source, bool Reviewed, string Code)
+{
+    /// <summary>The tokens its generation used, from the header's <c>tokens</c> line; null when the header has none.</summary>
+    public TokenUsage? Usage { get; init; }
+}

@@ -72,6 +72,7 @@ internal sealed partial class HostProcess
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(_kill.Token);
         ProcessId = task.ProcessId;
+        Telemetry.Instruments.ProcessStarted();
         if (_options.UseCgroup) Cgroup = MemoryCgroup.TryCreate(ProcessId, MemoryBackstopBytes(_options));
         _ = task.Task.ContinueWith(t =>
         {
@@ -79,6 +80,7 @@ internal sealed partial class HostProcess
                 ? "the host process passed its memory limit and the kernel ended it"
                 : t.IsCompletedSuccessfully ? $"the host process exited with code {t.Result.ExitCode}" : "the host process was killed");
             Cgroup?.Remove();
+            Telemetry.Instruments.ProcessEnded(retired: _exiting, disposed: !_exiting && _deathReason == DisposedReason);
             _exited.TrySetResult();
         }, TaskScheduler.Default);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using AnyDefNet.Sandbox.Internal;
 
@@ -101,7 +102,30 @@ public sealed partial class PythonSandbox
         }
 
         TopUpSpares();
-        return await HostProcess.StartAsync(location, snapshot, Options, _logger, CancellationToken.None).ConfigureAwait(false);
+        return Track(await HostProcess.StartAsync(location, snapshot, Options, _logger, CancellationToken.None).ConfigureAwait(false));
+    }
+
+    private readonly ConcurrentQueue<long> _replacements = new();
+
+    // A process that ends while the sandbox lives was replaced (a timeout, crash or memory error, or idle eviction).
+    private HostProcess Track(HostProcess host)
+    {
+        _ = host.Exited.ContinueWith(_ =>
+        {
+            if (_disposed) return;
+            _replacements.Enqueue(Environment.TickCount64);
+            while (_replacements.Count > 1000 && _replacements.TryDequeue(out long _)) { }
+        }, TaskScheduler.Default);
+        return host;
+    }
+
+    private async Task<HostProcess> TrackAsync(Task<HostProcess> starting) => Track(await starting.ConfigureAwait(false));
+
+    /// <summary>How many of this sandbox's processes ended (and were replaced) within <paramref name="window"/>.</summary>
+    internal int ReplacementsWithin(TimeSpan window)
+    {
+        var since = Environment.TickCount64 - (long)window.TotalMilliseconds;
+        return _replacements.Count(t => t >= since);
     }
 
     private void TopUpSpares()
@@ -112,7 +136,7 @@ public sealed partial class PythonSandbox
         {
             while (_spares.Count < Options.SpareProcesses)
             {
-                _spares.Enqueue(HostProcess.StartAsync(location, snapshot, Options, _logger, CancellationToken.None));
+                _spares.Enqueue(TrackAsync(HostProcess.StartAsync(location, snapshot, Options, _logger, CancellationToken.None)));
             }
         }
     }

@@ -23,4 +23,9 @@ public sealed class AnyDefHostingOptions
     /// health check reports degraded.</summary>
     /// <value>The default is 10.</value>
     public int DegradedRecyclesPerMinute { get; set; } = 10;
+
+    /// <summary>Whether generated code is shared through the application's <c>IDistributedCache</c> (and generation guarded
+    /// by its <see cref="IGenerationLock"/>, when one is registered), so a fleet asks the model once per new function.</summary>
+    /// <value>The default is false.</value>
+    public bool UseDistributedCache { get; set; }
 }

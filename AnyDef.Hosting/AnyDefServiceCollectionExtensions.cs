@@ -2,6 +2,7 @@ using AnyDefNet;
 using AnyDefNet.Hosting;
 using AnyDefNet.Hosting.Internal;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -51,6 +52,8 @@ public static class AnyDefServiceCollectionExtensions
             Logger = bound.Logger ?? logger,
             Cache = cache,
             SandboxInstance = bound.SandboxInstance ?? new PythonSandbox(bound.Sandbox, logger),
+            DistributedCache = bound.DistributedCache ?? (hosting.UseDistributedCache ? sp.GetRequiredService<IDistributedCache>() : null),
+            GenerationLock = bound.GenerationLock ?? (hosting.UseDistributedCache ? sp.GetService<IGenerationLock>() : null),
         };
         return new AnyDefService(options, owned);
     }
@@ -65,6 +68,12 @@ public static class AnyDefServiceCollectionExtensions
             {
                 errors.Add($"{prefix}{nameof(AnyDefHostingOptions.ChatClientKey)} is '{key}', but no IChatClient is registered with that key. " +
                     "Register one with services.AddKeyedChatClient(key, ...) or remove the setting.");
+            }
+
+            if (options.UseDistributedCache && services.GetService<IDistributedCache>() is null)
+            {
+                errors.Add($"{prefix}{nameof(AnyDefHostingOptions.UseDistributedCache)} is true, but no IDistributedCache is registered. " +
+                    "Register one (for Redis: services.AddStackExchangeRedisCache(...)) or turn the setting off.");
             }
 
             if (options.DegradedRecyclesPerMinute < 1) errors.Add($"{prefix}{nameof(AnyDefHostingOptions.DegradedRecyclesPerMinute)} must be at least 1.");

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 
@@ -77,6 +78,20 @@ public sealed record AnyDefOptions
     /// <value>The default is null: the process-wide sandbox for <see cref="Sandbox"/>.</value>
     public PythonSandbox? SandboxInstance { get; init; }
 
+    /// <summary>A cache shared by every instance of the application (Redis, SQL Server, ...): code one instance generated
+    /// and checked is found there by the others. Read after the store, before the model; not read in frozen mode.</summary>
+    /// <value>The default is null: no shared cache.</value>
+    public IDistributedCache? DistributedCache { get; init; }
+
+    /// <summary>A lock shared by every instance, taken around generation, so one instance asks the model and the others
+    /// wait for its result in <see cref="DistributedCache"/>.</summary>
+    /// <value>The default is null: each instance that misses generates on its own.</value>
+    public IGenerationLock? GenerationLock { get; init; }
+
+    /// <summary>How long the generation lock outlives an instance that died holding it; the holder renews it while it works.</summary>
+    /// <value>The default is 15 seconds.</value>
+    public TimeSpan GenerationLockExpiry { get; init; } = TimeSpan.FromSeconds(15);
+
     internal PythonSandbox EffectiveSandbox => SandboxInstance ?? PythonSandbox.GetShared(Sandbox);
 
     internal string? EffectiveStoreDirectory => StoreDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_STORE_DIR") is { Length: > 0 } d ? d : null);
@@ -96,6 +111,7 @@ public sealed record AnyDefOptions
         if (Timeout <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(Timeout)} must be positive.");
         if (ModelTimeout <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(ModelTimeout)} must be positive.");
         if (MaxAttempts < 1) errors.Add($"{prefix}{nameof(MaxAttempts)} must be at least 1.");
+        if (GenerationLockExpiry <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(GenerationLockExpiry)} must be positive.");
         if (MaxGenerationTokens is < 1) errors.Add($"{prefix}{nameof(MaxGenerationTokens)} must be at least 1 when set.");
         if (ModelRetries < 0) errors.Add($"{prefix}{nameof(ModelRetries)} must not be negative.");
         return errors;

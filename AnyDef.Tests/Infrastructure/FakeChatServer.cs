@@ -50,9 +50,12 @@ public sealed class FakeChatServer : IAsyncDisposable
         return this;
     }
 
-    public FakeChatServer Always(FakeReply reply)
+    public FakeChatServer Always(FakeReply reply) => Always(_ => reply);
+
+    /// <summary>Answers every unscripted request by what it asks.</summary>
+    public FakeChatServer Always(Func<JsonNode, FakeReply> reply)
     {
-        _fallback = _ => reply;
+        _fallback = reply;
         return this;
     }
 

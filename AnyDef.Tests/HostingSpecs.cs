@@ -129,4 +129,27 @@ public sealed class HostingSpecs : FakeModelSpecs
         // Assert
         (await start.Should().ThrowAsync<OptionsValidationException>()).Which.Message.Should().Contain("AnyDef:ChatClientKey").And.Contain("missing");
     }
+
+    [Fact]
+    public async Task Sigterm_stops_a_hosted_instance_and_ends_every_sandbox_process_it_started()
+    {
+        // Arrange: a separate process, warm, with its spare sandbox process running
+        await using var instance = FleetInstance.Start(new Dictionary<string, string>
+        {
+            ["AnyDef__Sandbox__SpareProcesses"] = "1",
+            ["Fleet__Description"] = "unused",
+        });
+        await instance.WaitForLineAsync("ready");
+        var sandbox = ProcessTree.Descendants(instance.ProcessId, "--no-prompt");
+
+        // Act
+        var exitCode = await instance.TerminateAsync();
+
+        // Assert: a graceful stop (not a crash that the sandbox notices later) ended them
+        sandbox.Should().NotBeEmpty();
+        exitCode.Should().Be(0, instance.Output);
+        instance.Output.Should().Contain("AnyDef sandbox processes ended").And.Contain("stopped");
+        sandbox.Where(pid => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal))
+            .Should().BeEmpty();
+    }
 }

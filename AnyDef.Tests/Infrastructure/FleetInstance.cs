@@ -65,6 +65,26 @@ public sealed class FleetInstance : IAsyncDisposable
     /// <summary>Lets the instance call its function.</summary>
     public Task GoAsync() => _process.StandardInput.WriteLineAsync("go");
 
+    /// <summary>Asks the instance to stop, as a container runtime or systemd does.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        _ = SendSignal(_process.Id, 15);
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await _process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The instance did not stop within 60 s of SIGTERM. Output:\n{Output}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
     /// <summary>Ends the instance abruptly, as a crash would: its own process only, nothing it started.</summary>
     public async Task CrashAsync()
     {

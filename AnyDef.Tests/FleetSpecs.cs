@@ -15,7 +15,8 @@ public sealed class FleetSpecs(GarnetFixture garnet) : FakeModelSpecs, IClassFix
         ["AnyDef__ApiKey"] = "test-key",
         ["AnyDef__Model"] = "fake-model",
         ["AnyDef__UseDistributedCache"] = "true",
-        ["AnyDef__GenerationLockExpiry"] = "00:00:03",
+        // Long enough that a loaded machine does not delay the holder's renewal (a third of it) past the expiry.
+        ["AnyDef__GenerationLockExpiry"] = "00:00:10",
         ["AnyDef__Sandbox__SpareProcesses"] = "0",
         ["Fleet__Redis"] = garnet.Configuration,
         ["Fleet__Description"] = description,

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 
@@ -42,6 +43,12 @@ public sealed record AnyDefOptions
     /// <value>The default is 3.</value>
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>The most tokens (input and output, all attempts) one generation may use: the repair loop stops with a
+    /// <see cref="CodeGenerationException"/> before an attempt that would pass it (an attempt costs at least what the one
+    /// before it did, since its prompt holds that one's).</summary>
+    /// <value>The default is null: no limit beyond <see cref="MaxAttempts"/>.</value>
+    public long? MaxGenerationTokens { get; init; }
+
     /// <summary>Whether to print the code (and where it came from) to <see cref="DebugWriter"/>.</summary>
     public bool Debug { get; init; }
 
@@ -75,18 +82,48 @@ public sealed record AnyDefOptions
     /// <summary>This function's packages and the sandbox's.</summary>
     internal PackageSet AllPackages => (Packages ?? PackageSet.Empty).Union(Sandbox.Packages ?? PackageSet.Empty);
 
+    /// <summary>A sandbox the application owns (a host creates it and disposes it when it stops); it replaces the shared
+    /// sandbox of <see cref="Sandbox"/>.</summary>
+    /// <value>The default is null: the process-wide sandbox for <see cref="Sandbox"/>.</value>
+    public PythonSandbox? SandboxInstance { get; init; }
+
+    /// <summary>A cache shared by every instance of the application (Redis, SQL Server, ...): code one instance generated
+    /// and checked is found there by the others. Read after the store, before the model; not read in frozen mode.</summary>
+    /// <value>The default is null: no shared cache.</value>
+    public IDistributedCache? DistributedCache { get; init; }
+
+    /// <summary>A lock shared by every instance, taken around generation, so one instance asks the model and the others
+    /// wait for its result in <see cref="DistributedCache"/>.</summary>
+    /// <value>The default is null: each instance that misses generates on its own.</value>
+    public IGenerationLock? GenerationLock { get; init; }
+
+    /// <summary>How long the generation lock outlives an instance that died holding it; the holder renews it while it works.</summary>
+    /// <value>The default is 15 seconds.</value>
+    public TimeSpan GenerationLockExpiry { get; init; } = TimeSpan.FromSeconds(15);
+
+    internal PythonSandbox EffectiveSandbox => SandboxInstance ?? PythonSandbox.GetShared(Sandbox);
+
     internal string? EffectiveStoreDirectory => StoreDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_STORE_DIR") is { Length: > 0 } d ? d : null);
 
     internal bool EffectiveFrozen => Frozen || Environment.GetEnvironmentVariable("ANYDEF_FROZEN") is "1" or "true";
 
     internal void Validate()
     {
-        var errors = new List<string>();
-        if (Internal.Timeouts.Check(Timeout, nameof(Timeout)) is { } timeout) errors.Add(timeout);
-        if (Internal.Timeouts.Check(ModelTimeout, nameof(ModelTimeout)) is { } modelTimeout) errors.Add(modelTimeout);
-        if (MaxAttempts < 1) errors.Add($"{nameof(MaxAttempts)} must be at least 1.");
-        if (ModelRetries < 0) errors.Add($"{nameof(ModelRetries)} must not be negative.");
-        if (Packages is null) errors.Add($"{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
+        var errors = Errors("");
         if (errors.Count > 0) throw new ArgumentOutOfRangeException(null, "Invalid AnyDef options: " + string.Join(" ", errors));
+    }
+
+    /// <summary>Every problem with these settings, each naming its setting after <paramref name="prefix"/> (a configuration path).</summary>
+    internal List<string> Errors(string prefix)
+    {
+        var errors = new List<string>();
+        if (Internal.Timeouts.Check(Timeout, prefix + nameof(Timeout)) is { } timeout) errors.Add(timeout);
+        if (Internal.Timeouts.Check(ModelTimeout, prefix + nameof(ModelTimeout)) is { } modelTimeout) errors.Add(modelTimeout);
+        if (MaxAttempts < 1) errors.Add($"{prefix}{nameof(MaxAttempts)} must be at least 1.");
+        if (GenerationLockExpiry <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(GenerationLockExpiry)} must be positive.");
+        if (MaxGenerationTokens is < 1) errors.Add($"{prefix}{nameof(MaxGenerationTokens)} must be at least 1 when set.");
+        if (ModelRetries < 0) errors.Add($"{prefix}{nameof(ModelRetries)} must not be negative.");
+        if (Packages is null) errors.Add($"{prefix}{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
+        return errors;
     }
 }

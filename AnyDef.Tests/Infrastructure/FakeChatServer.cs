@@ -50,16 +50,12 @@ public sealed class FakeChatServer : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Answers every request that has no queued reply by what <paramref name="reply"/> makes of it.</summary>
+    public FakeChatServer Always(FakeReply reply) => Always(_ => reply);
+
+    /// <summary>Answers every unscripted request by what it asks.</summary>
     public FakeChatServer Always(Func<JsonNode, FakeReply> reply)
     {
         _fallback = reply;
-        return this;
-    }
-
-    public FakeChatServer Always(FakeReply reply)
-    {
-        _fallback = _ => reply;
         return this;
     }
 
@@ -90,7 +86,7 @@ public sealed class FakeChatServer : IAsyncDisposable
                     ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply.Content },
                     ["finish_reason"] = "stop",
                 }),
-                ["usage"] = new JsonObject { ["prompt_tokens"] = 1, ["completion_tokens"] = 1, ["total_tokens"] = 2 },
+                ["usage"] = new JsonObject { ["prompt_tokens"] = reply.InputTokens, ["completion_tokens"] = reply.OutputTokens, ["total_tokens"] = reply.InputTokens + reply.OutputTokens },
             }
             : new JsonObject { ["error"] = new JsonObject { ["message"] = reply.Content, ["type"] = "fake_error" } };
         await context.Response.WriteAsync(payload.ToJsonString());
@@ -102,6 +98,11 @@ public sealed class FakeChatServer : IAsyncDisposable
 public sealed record FakeReply(int Status, string Content)
 {
     public TimeSpan Delay { get; init; }
+
+    /// <summary>The token usage the reply reports.</summary>
+    public int InputTokens { get; init; } = 1;
+
+    public int OutputTokens { get; init; } = 1;
 
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 

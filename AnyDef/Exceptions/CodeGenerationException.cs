@@ -17,6 +17,9 @@ public sealed class CodeGenerationException : AnyDefException
     /// <summary>Every attempt: the reply, the code taken from it and why it failed, in order.</summary>
     public IReadOnlyList<GenerationAttempt> Attempts { get; }
 
+    /// <summary>Tokens every attempt used together (each attempt's own is on <see cref="GenerationAttempt.Usage"/>).</summary>
+    public TokenUsage Usage => Attempts.Aggregate(TokenUsage.None, (sum, a) => sum + a.Usage);
+
     /// <summary>The model's replies, in order.</summary>
     public IReadOnlyList<string> Replies => [.. Attempts.Select(a => a.Reply)];
 }

@@ -70,7 +70,8 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
 
     // A function with packages runs in the sandbox of exactly that package set (its processes can read those files).
     private PythonSandbox SandboxFor(AnyDefOptions options) =>
-        PythonSandbox.GetShared(spec.Packages.Count == 0 ? options.Sandbox : options.Sandbox with { Packages = spec.Packages });
+        spec.Packages.Count == 0 ? options.EffectiveSandbox
+            : PythonSandbox.GetShared((options.SandboxInstance?.Options ?? options.Sandbox) with { Packages = spec.Packages });
 
     private sealed record State(AnyDefOptions Options, PythonSandbox Sandbox, GeneratedCode? Code);
 }

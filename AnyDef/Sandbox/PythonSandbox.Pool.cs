@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using AnyDefNet.Internal;
 using AnyDefNet.Sandbox.Internal;
@@ -246,7 +247,7 @@ public sealed partial class PythonSandbox
         HostProcess host;
         try
         {
-            host = await HostProcess.StartAsync(location, snapshot, Options, _logger, linked.Token).ConfigureAwait(false);
+            host = Track(await HostProcess.StartAsync(location, snapshot, Options, _logger, linked.Token).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (_lifetime.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -292,6 +293,27 @@ public sealed partial class PythonSandbox
         {
             lock (_slotLock) return _live;
         }
+    }
+
+    private readonly ConcurrentQueue<long> _replacements = new();
+
+    // A process that ends while the sandbox lives was replaced (a timeout, crash or memory error, or idle eviction).
+    private HostProcess Track(HostProcess host)
+    {
+        _ = host.Exited.ContinueWith(_ =>
+        {
+            if (_disposed) return;
+            _replacements.Enqueue(Environment.TickCount64);
+            while (_replacements.Count > 1000 && _replacements.TryDequeue(out long _)) { }
+        }, TaskScheduler.Default);
+        return host;
+    }
+
+    /// <summary>How many of this sandbox's processes ended (and were replaced) within <paramref name="window"/>.</summary>
+    internal int ReplacementsWithin(TimeSpan window)
+    {
+        var since = Environment.TickCount64 - (long)window.TotalMilliseconds;
+        return _replacements.Count(t => t >= since);
     }
 
     private void TopUpSpares()

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AnyDefNet.Internal;
 using AnyDefNet.Sandbox.Internal;
+using AnyDefNet.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -110,17 +111,31 @@ public sealed partial class PythonSandbox : IAsyncDisposable
 
     internal static string Pack(string argumentsJson, string? keywordArgumentsJson) => $"[{argumentsJson},{keywordArgumentsJson ?? "{}"}]";
 
-    internal Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken) =>
-        RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
-            ? new SandboxResult(result, reply.Output)
-            : Success(reply.Payload.RootElement, code, functionName, reply.Output));
+    internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var call = SandboxCallTelemetry.Start(functionName, "call");
+        try
+        {
+            return await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
+                ? new SandboxResult(result, reply.Output)
+                : Success(reply.Payload.RootElement, code, functionName, reply.Output), call).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            call.Fail(ex);
+            throw;
+        }
+    }
 
     /// <summary>Runs one function over many argument lists in a single round trip; outcomes come back in input order.</summary>
-    internal Task<IReadOnlyList<Func<SandboxResult>>> CallBatchAsync(string code, string functionName, IReadOnlyList<string> packedArguments,
+    internal async Task<IReadOnlyList<Func<SandboxResult>>> CallBatchAsync(string code, string functionName, IReadOnlyList<string> packedArguments,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         var batch = "[" + string.Join(',', packedArguments) + "]";
-        return RoundTripAsync<IReadOnlyList<Func<SandboxResult>>>("batch", code, functionName, batch, timeout, cancellationToken, reply =>
+        using var call = SandboxCallTelemetry.Start(functionName, "batch");
+        try
+        {
+            return await RoundTripAsync<IReadOnlyList<Func<SandboxResult>>>("batch", code, functionName, batch, timeout, cancellationToken, reply =>
         {
             var output = reply.Output;
             var items = reply.Payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
@@ -132,7 +147,13 @@ public sealed partial class PythonSandbox : IAsyncDisposable
             }
 
             return [.. items.Select(i => Capture(() => Success(i, code, functionName, ""), functionName))];
-        });
+        }, call).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            call.Fail(ex);
+            throw;
+        }
     }
 
     /// <summary>Runs the doctest examples of <paramref name="docstring"/> against the code; returns how many ran, failed, and the report.</summary>
@@ -150,11 +171,12 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// A payload that cannot be interpreted ends that process and is a <see cref="SandboxCrashedException"/>.
     /// </summary>
     private async Task<T> RoundTripAsync<T>(string op, string code, string functionName, string args,
-        TimeSpan timeout, CancellationToken cancellationToken, Func<HostReply, T> interpret)
+        TimeSpan timeout, CancellationToken cancellationToken, Func<HostReply, T> interpret, SandboxCallTelemetry call = default)
     {
         for (var attempt = 0; ; attempt++)
         {
             var function = await LoadAsync(code, functionName, timeout, cancellationToken).ConfigureAwait(false);
+            call.Sent(function.Host.ProcessId);
             using var reply = await function.Host.SendAsync(op, timeout, cancellationToken, args: args).ConfigureAwait(false);
             // A request queued behind one that brought its process down never ran: it goes to the replacement.
             if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;

@@ -79,18 +79,25 @@ public sealed record SandboxOptions
 
     internal void Validate()
     {
+        var errors = Errors("");
+        if (errors.Count > 0) throw new ArgumentOutOfRangeException(null, "Invalid sandbox options: " + string.Join(" ", errors));
+    }
+
+    /// <summary>Every problem with these settings, each naming its setting after <paramref name="prefix"/> (a configuration path).</summary>
+    internal List<string> Errors(string prefix)
+    {
         var errors = new List<string>();
-        if (MaxProcesses < 1) errors.Add($"{nameof(MaxProcesses)} must be at least 1 (was {MaxProcesses}).");
-        if (SpareProcesses < 0) errors.Add($"{nameof(SpareProcesses)} must not be negative (was {SpareProcesses}).");
-        if (MemoryLimitMegabytes is < 64 or > 4096) errors.Add($"{nameof(MemoryLimitMegabytes)} must be between 64 and 4096 (was {MemoryLimitMegabytes}).");
+        if (MaxProcesses < 1) errors.Add($"{prefix}{nameof(MaxProcesses)} must be at least 1 (was {MaxProcesses}).");
+        if (SpareProcesses < 0) errors.Add($"{prefix}{nameof(SpareProcesses)} must not be negative (was {SpareProcesses}).");
+        if (MemoryLimitMegabytes is < 64 or > 4096) errors.Add($"{prefix}{nameof(MemoryLimitMegabytes)} must be between 64 and 4096 (was {MemoryLimitMegabytes}).");
         if (InterruptGrace < TimeSpan.Zero || InterruptGrace > TimeSpan.FromMinutes(10))
         {
-            errors.Add($"{nameof(InterruptGrace)} must not be negative and at most 10 minutes (was {InterruptGrace}).");
+            errors.Add($"{prefix}{nameof(InterruptGrace)} must not be negative and at most 10 minutes (was {InterruptGrace}).");
         }
 
-        if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1)) errors.Add($"{nameof(StartTimeout)} must be positive and at most one day (was {StartTimeout}).");
-        if (Packages is null) errors.Add($"{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
-        if (PackageIndex is { Length: 0 }) errors.Add($"{nameof(PackageIndex)} must not be empty (leave it null for the default).");
-        if (errors.Count > 0) throw new ArgumentOutOfRangeException(null, "Invalid sandbox options: " + string.Join(" ", errors));
+        if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1)) errors.Add($"{prefix}{nameof(StartTimeout)} must be positive and at most one day (was {StartTimeout}).");
+        if (Packages is null) errors.Add($"{prefix}{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
+        if (PackageIndex is { Length: 0 }) errors.Add($"{prefix}{nameof(PackageIndex)} must not be empty (leave it null for the default).");
+        return errors;
     }
 }

@@ -44,10 +44,15 @@ public sealed class DirectoryCodeStore
 
     /// <summary>Writes newly generated code, unless a file for the spec already exists (a person's edits win).</summary>
     public Task<string> WriteAsync(FunctionSpec spec, string code, string source, CancellationToken cancellationToken = default) =>
-        WriteAsync(spec, code, source, packages: null, cancellationToken);
+        WriteAsync(spec, code, source, packages: null, usage: null, cancellationToken);
 
-    /// <summary>Writes newly generated code with the package set it was checked against recorded in the header.</summary>
-    internal async Task<string> WriteAsync(FunctionSpec spec, string code, string source, string? packages, CancellationToken cancellationToken = default)
+    /// <summary>Writes newly generated code with the tokens its generation used in the header, unless a file for the spec
+    /// already exists (a person's edits win).</summary>
+    public Task<string> WriteAsync(FunctionSpec spec, string code, string source, TokenUsage? usage, CancellationToken cancellationToken = default) =>
+        WriteAsync(spec, code, source, packages: null, usage, cancellationToken);
+
+    /// <summary>Writes newly generated code with the package set it was checked against and the tokens it used in the header.</summary>
+    internal async Task<string> WriteAsync(FunctionSpec spec, string code, string source, string? packages, TokenUsage? usage = null, CancellationToken cancellationToken = default)
     {
         var path = PathFor(spec);
         System.IO.Directory.CreateDirectory(Directory);
@@ -57,7 +62,9 @@ public sealed class DirectoryCodeStore
             .AppendLine($"# spec: {spec.Hash}")
             .AppendLine($"# signature: {spec.Signature}")
             .AppendLine($"# source: {source}")
-            .AppendLine($"# generated: {DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}")
+            .AppendLine($"# generated: {DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}");
+        if (usage is not null) header.AppendLine(CultureInfo.InvariantCulture, $"# tokens: {usage.InputTokens} input, {usage.OutputTokens} output");
+        header
             .AppendLine("# reviewed: false")
             .Append(packages is null ? "" : $"# packages: {packages}\n")
             .AppendLine("# description:");
@@ -100,6 +107,18 @@ public sealed class DirectoryCodeStore
             headers.GetValueOrDefault("source"), string.Equals(headers.GetValueOrDefault("reviewed"), "true", StringComparison.OrdinalIgnoreCase), code)
         {
             Packages = headers.GetValueOrDefault("packages"),
+            Usage = ParseUsage(headers.GetValueOrDefault("tokens")),
         };
+    }
+
+    // "123 input, 45 output"
+    private static TokenUsage? ParseUsage(string? value)
+    {
+        var parts = value?.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
+        return parts is [var input, "input", var output, "output"]
+            && long.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out var i)
+            && long.TryParse(output, NumberStyles.None, CultureInfo.InvariantCulture, out var o)
+            ? new TokenUsage(i, o)
+            : null;
     }
 }

@@ -11,4 +11,7 @@ public sealed record StoredFunction(string Path, string Name, string? SpecHash, 
 {
     /// <summary>The packages (with versions and SHA-256) the code was written and reviewed against, as the header records them; null when none.</summary>
     public string? Packages { get; init; }
+
+    /// <summary>The tokens its generation used, from the header's <c>tokens</c> line; null when the header has none.</summary>
+    public TokenUsage? Usage { get; init; }
 }

@@ -89,6 +89,7 @@ internal sealed partial class HostProcess
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(_kill.Token);
         ProcessId = task.ProcessId;
+        Telemetry.Instruments.ProcessStarted();
         if (_options.UseCgroup) Cgroup = MemoryCgroup.TryCreate(ProcessId, MemoryBackstopBytes(_options));
         _ = task.Task.ContinueWith(t =>
         {
@@ -97,6 +98,7 @@ internal sealed partial class HostProcess
                 : t.IsCompletedSuccessfully ? $"the host process exited with code {t.Result.ExitCode}" : "the host process was killed");
             Cgroup?.Remove();
             RemovePackageDirectory();
+            Telemetry.Instruments.ProcessEnded(retired: _exiting, disposed: !_exiting && _deathReason == DisposedReason);
             _exited.TrySetResult();
         }, TaskScheduler.Default);
     }

@@ -522,9 +522,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
         return DisposeAsync();
     }
 
+    private const string DisposedReason = "the sandbox was disposed";
+
     public async ValueTask DisposeAsync()
     {
-        MarkDead("the sandbox was disposed");
+        MarkDead(DisposedReason);
         await Exited.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         if (ProcessId == 0) RemovePackageDirectory();
     }

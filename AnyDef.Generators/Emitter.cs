@@ -76,6 +76,7 @@ internal static class Emitter
         w.Line($"returnHint: {Literal(f.ReturnHint)},");
         w.Line(f.TypeDefinitions.Count == 0 ? "typeDefinitions: new string[0]," : $"typeDefinitions: new string[] {{ {string.Join(", ", f.TypeDefinitions.Select(Literal))} }},");
         w.Line($"resultAllowsNull: {(f.ResultAllowsNull ? "true" : "false")},");
+        if (f.Packages.Count > 0) w.Line($"packages: new string[] {{ {string.Join(", ", f.Packages.Select(Literal))} }},");
         if (f.Examples.Count == 0)
         {
             w.Line("examples: null);");

@@ -18,6 +18,7 @@ internal sealed record FunctionModel(
     string ReturnHint,
     EquatableArray<string> TypeDefinitions,
     EquatableArray<ExampleModel> Examples,
+    EquatableArray<string> Packages,
     string? StubError);
 
 /// <summary>A type around the method, outermost first, as its partial declaration is written.</summary>

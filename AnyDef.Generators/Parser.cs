@@ -142,6 +142,7 @@ internal static class Parser
             returnHint,
             mapper.Definitions.ToEquatableArray(),
             stub is null ? examples.ToEquatableArray() : default,
+            Packages(attribute).ToEquatableArray(),
             stub);
         return (model, problems);
     }
@@ -189,6 +190,12 @@ internal static class Parser
     private static bool IsCancellationToken(ITypeSymbol type) => type.ToDisplayString() == "System.Threading.CancellationToken";
 
     private static string Escape(string identifier) => SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None ? "@" + identifier : identifier;
+
+    private static IEnumerable<string> Packages(AttributeData attribute)
+    {
+        var packages = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Packages").Value;
+        return packages.Kind == TypedConstantKind.Array ? packages.Values.Select(v => v.Value as string).OfType<string>() : [];
+    }
 
     private static string? NamedArgument(AttributeData attribute, string name) =>
         attribute.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value as string;

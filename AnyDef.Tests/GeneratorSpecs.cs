@@ -46,6 +46,42 @@ public sealed class GeneratorSpecs
     }
 
     [Fact]
+    public void Packages_named_on_the_attribute_join_the_spec_and_change_its_hash()
+    {
+        // Arrange
+        const string Declared = Usings + """
+            namespace App;
+
+            public static partial class Dates
+            {
+                /// <summary>Parse a date in any common format and return it as an ISO date.</summary>
+                [AnyDef(Packages = new[] { "python-dateutil" })]
+                public static partial string ParseDate(string text);
+
+                /// <summary>Parse a date in any common format and return it as an ISO date.</summary>
+                [AnyDef(Name = "parse_date")]
+                public static partial string ParseDateWithoutPackages(string text);
+            }
+            """;
+
+        // Act
+        var (output, files) = GeneratorHarness.Generate(Declared);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        var functions = AnyDefNet.Generated.DeclaredFunction.FindAll(System.Reflection.Assembly.Load(image.ToArray()));
+
+        // Assert
+        emitted.Success.Should().BeTrue(string.Join("\n", emitted.Diagnostics));
+        files["App.Dates.ParseDate.g.cs"].Should().Contain("packages: new string[] { \"python-dateutil\" },");
+        files["App.Dates.ParseDateWithoutPackages.g.cs"].Should().NotContain("packages:");
+        functions.Should().HaveCount(2);
+        functions[0].Spec.Packages.Should().Equal(PackageSet.Create(["python-dateutil"]));
+        functions[1].Spec.Packages.Should().BeEmpty();
+        functions[0].Spec.Hash.Should().NotBe(functions[1].Spec.Hash);
+        functions[1].Spec.Hash.Should().Be(FunctionSpec.FromSignature("def parse_date(text: str) -> str", functions[1].Spec.Description).Hash);
+    }
+
+    [Fact]
     public void The_description_is_read_whether_or_not_the_project_generates_a_documentation_file()
     {
         // Act: DocumentationMode.None is what the compiler gets when GenerateDocumentationFile is off (the default)

@@ -35,4 +35,9 @@ public sealed class AnyDefAttribute : Attribute
     /// <summary>The Python function name.</summary>
     /// <value>The default is null: the method's name in snake_case without the <c>Async</c> of an asynchronous method (<c>CountWordsAsync</c> becomes <c>count_words</c>).</value>
     public string? Name { get; init; }
+
+    /// <summary>Python packages the code may import, such as <c>Packages = ["regex"]</c>; the prompt names them with their versions.</summary>
+    /// <value>The default is null: the standard library only. Packages join the spec, so declaring them regenerates the code.</value>
+    /// <remarks>They are fetched, verified and cached by the library and only read by the sandbox (see <see cref="SandboxOptions.PackageIndex"/>).</remarks>
+    public string[]? Packages { get; init; }
 }

@@ -25,15 +25,16 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
     /// <param name="typeDefinitions">TypedDict definitions of the records the signature uses.</param>
     /// <param name="resultAllowsNull">Whether the declared result type is nullable.</param>
     /// <param name="examples">Adds the documented examples with <see cref="Example"/>.</param>
+    /// <param name="packages">The Python packages the code may import (<see cref="AnyDefAttribute.Packages"/>).</param>
     public DeclaredFunction(Type declaringType, string name, string description, ParameterSpec[] parameters, string returnHint, string[] typeDefinitions,
-        bool resultAllowsNull, Action<DeclaredFunction<TResult>>? examples)
+        bool resultAllowsNull, Action<DeclaredFunction<TResult>>? examples, string[]? packages = null)
         : base(declaringType)
     {
         _name = name;
         _resultAllowsNull = resultAllowsNull;
         examples?.Invoke(this);
         Spec = new FunctionSpec(name, description, parameters, returnHint, typeDefinitions,
-            [.. _examples.Select(e => $"{e.Display} == {JsonEquivalence.AsPython(e.ExpectedJson)}")]);
+            [.. _examples.Select(e => $"{e.Display} == {JsonEquivalence.AsPython(e.ExpectedJson)}")]).WithPackages(PackageSet.From(packages));
         _runtime = new FunctionRuntime(Spec, Checks, () => Options, declaringType.Assembly);
     }
 

@@ -65,7 +65,8 @@ public sealed class AnyDefFunction<TArgs, TResult>
         Task.Run(() => InvokeAsync(args, CancellationToken.None)).GetAwaiter().GetResult();
 
     /// <summary>Calls the function over many inputs in one round trip to the sandbox; results come back in input order.</summary>
-    /// <remarks><see cref="AnyDefOptions.Timeout"/> applies to the whole batch. The first input that fails raises its error.</remarks>
+    /// <remarks><see cref="AnyDefOptions.Timeout"/> applies to each input. The first input that fails raises its error; the sandbox streams
+    /// every outcome with <see cref="PythonSandbox.StreamBatchAsync"/>.</remarks>
     public async Task<IReadOnlyList<TResult>> MapAsync(IEnumerable<TArgs> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);

@@ -91,6 +91,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
             host._stream = new NetworkStream(await accept.ConfigureAwait(false), ownsSocket: true);
             _ = host.ReadLoopAsync();
             await host._ready.Task.WaitAsync(startTimeout.Token).ConfigureAwait(false);
+            host.JoinCgroup();
             host._watchdog = new Timer(static s => ((HostProcess)s!).Watch(), host, 250, 250);
             return host;
         }
@@ -170,6 +171,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
         var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout);
         if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
         _pending[id] = pending;
+        Volatile.Write(ref _lastSend, Environment.TickCount64);
         LastUsed = Environment.TickCount64;
 
         var buffer = new ArrayBufferWriter<byte>();
@@ -260,6 +262,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     private void Watch()
     {
+        WatchCpu();
         if (_pending.IsEmpty || _deathReason is not null) return;
         var longest = _pending.Values.Select(p => p.Timeout).DefaultIfEmpty().Max();
         var limit = longest + _options.InterruptGrace + TimeSpan.FromSeconds(1);

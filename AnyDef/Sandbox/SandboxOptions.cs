@@ -53,6 +53,21 @@ public sealed record SandboxOptions
     /// <value>The default is true.</value>
     public bool UseSnapshot { get; init; } = true;
 
+    /// <summary>The largest result a call (or one input of a batch) may return, in bytes of its JSON text; a larger one
+    /// fails with <see cref="ResultTooLargeException"/> and the process stays usable.</summary>
+    /// <value>The default is 32 MiB; it must be between 1 KiB and 256 MiB.</value>
+    public int MaxResultBytes { get; init; } = 32 * 1024 * 1024;
+
+    /// <summary>Whether each host runs inside an operating-system sandbox (bubblewrap: new user, mount, PID, IPC and network
+    /// namespaces, read-only binds of exactly the runtime files, an empty environment) beneath Deno's own permissions.</summary>
+    /// <value>The default is true; where <c>bwrap</c> is missing or cannot create namespaces, hosts run without it and the
+    /// library logs that once.</value>
+    public bool UseOsSandbox { get; init; } = true;
+
+    // For tests of the OS layer only: the host and its Python worker get Deno's broadest permissions, so that only the
+    // operating system's wall stands between the code and the machine.
+    internal bool BroadDenoPermissionsForTests { get; init; }
+
     internal void Validate()
     {
         var errors = new List<string>();
@@ -61,6 +76,7 @@ public sealed record SandboxOptions
         if (MemoryLimitMegabytes is < 64 or > 4096) errors.Add($"{nameof(MemoryLimitMegabytes)} must be between 64 and 4096 (was {MemoryLimitMegabytes}).");
         if (InterruptGrace < TimeSpan.Zero) errors.Add($"{nameof(InterruptGrace)} must not be negative.");
         if (StartTimeout <= TimeSpan.Zero) errors.Add($"{nameof(StartTimeout)} must be positive.");
+        if (MaxResultBytes is < 1024 or > 256 * 1024 * 1024) errors.Add($"{nameof(MaxResultBytes)} must be between 1024 and {256 * 1024 * 1024} (was {MaxResultBytes}).");
         if (errors.Count > 0) throw new ArgumentException("Invalid sandbox options: " + string.Join(" ", errors));
     }
 }

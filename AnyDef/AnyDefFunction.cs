@@ -74,6 +74,33 @@ public sealed class AnyDefFunction<TArgs, TResult>
         return [.. outcomes.Select(o => Convert(o().ResultJson, code))];
     }
 
+    /// <summary>
+    /// Calls the function over a stream of inputs and yields each input's outcome (its value or its own typed error) as
+    /// soon as it is ready, in input order. <see cref="AnyDefOptions.Timeout"/> applies to each input; an input that
+    /// times out, runs out of memory or ends its process does not fail the others, and no input runs twice.
+    /// </summary>
+    /// <param name="inputs">The inputs, read as the batch goes.</param>
+    /// <param name="cancellationToken">Cancels the batch.</param>
+    public async IAsyncEnumerable<BatchOutcome<TResult>> StreamAsync(IAsyncEnumerable<TArgs> inputs,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        await foreach (var (outcome, code) in _runtime.StreamBatchAsync(inputs.Select(Pack), cancellationToken).ConfigureAwait(false))
+        {
+            BatchOutcome<TResult> result;
+            try
+            {
+                result = new BatchOutcome<TResult>(Convert(outcome().ResultJson, code), null);
+            }
+            catch (AnyDefException ex)
+            {
+                result = new BatchOutcome<TResult>(default, ex);
+            }
+
+            yield return result;
+        }
+    }
+
     private string Pack(TArgs args) => Pack(args, Spec.Name);
 
     private static string Pack(TArgs args, string functionName)

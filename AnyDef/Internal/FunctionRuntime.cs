@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AnyDefNet.Generation;
 
 namespace AnyDefNet.Internal;
@@ -35,5 +36,16 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
         var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = await _sandbox.CallBatchAsync(code.Code, spec.Name, packedArguments, options.Timeout, cancellationToken).ConfigureAwait(false);
         return (outcomes, code.Code);
+    }
+
+    /// <summary>Streams one outcome per input, in order, each timed on its own; the code is resolved once, first.</summary>
+    public async IAsyncEnumerable<(Func<SandboxResult> Outcome, string Code)> StreamBatchAsync(IAsyncEnumerable<string> packedArguments,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var code = await GetCodeAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var o in _sandbox.CallBatchStreamAsync(code.Code, spec.Name, packedArguments, options.Timeout, cancellationToken).ConfigureAwait(false))
+        {
+            yield return (o, code.Code);
+        }
     }
 }

@@ -91,32 +91,50 @@ public sealed partial class PythonSandbox
     }
 
     /// <summary>Streams one outcome per packed argument list, in order; each outcome returns the result or throws the input's error.</summary>
+    /// <remarks>
+    /// Two chunks are in flight at a time, so the host starts the next chunk as soon as one ends and a round trip costs
+    /// no waiting. When a chunk comes back short (an input ended or spent its process, or the chunk's output was full),
+    /// the inputs it did not run are sent again at the head of the line, so outcomes keep the input order.
+    /// </remarks>
     internal async IAsyncEnumerable<Func<SandboxResult>> CallBatchStreamAsync(string code, string functionName, IAsyncEnumerable<string> packedArguments,
         TimeSpan timeout, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var waiting = new List<string>();
-        var waitingBytes = 0L;
+        var inFlight = new LinkedList<(List<string> Inputs, Task<List<Func<SandboxResult>>> Outcomes)>();
         var size = FirstChunkInputs;
         var fruitless = 0;
         var more = true;
+        var lastDone = Stopwatch.GetTimestamp();
         var source = packedArguments.GetAsyncEnumerator(cancellationToken);
         await using var _ = source.ConfigureAwait(false);
+        Task<List<Func<SandboxResult>>> Send(List<string> inputs) => RunChunkAsync(code, functionName, inputs, timeout, cancellationToken);
+        // An input the source has not produced yet never holds back what is ready: the chunk goes as it is, and
+        // outcomes in flight are delivered while the source is awaited.
+        Task<bool>? nextMove = null;
         while (true)
         {
-            // The chunk grows while chunks come back fast and shrinks when inputs are slow, so per-input overhead
-            // stays small and a slow input holds back few results behind it.
-            while (more && waiting.Count < size && waitingBytes < MaxChunkArgumentBytes)
+            while (more && inFlight.Count < 2)
             {
-                if (!(more = await source.MoveNextAsync().ConfigureAwait(false))) break;
-                waiting.Add(source.Current);
-                waitingBytes += source.Current.Length;
+                var chunk = new List<string>();
+                var bytes = 0L;
+                while (chunk.Count < size && bytes < MaxChunkArgumentBytes)
+                {
+                    nextMove ??= source.MoveNextAsync().AsTask();
+                    if (!nextMove.IsCompleted && (chunk.Count > 0 || inFlight.Count > 0)) break;
+                    more = await nextMove.ConfigureAwait(false);
+                    nextMove = null;
+                    if (!more) break;
+                    chunk.Add(source.Current);
+                    bytes += source.Current.Length;
+                }
+
+                if (chunk.Count > 0) inFlight.AddLast((chunk, Send(chunk)));
+                if (nextMove is not null) break;
             }
 
-            if (waiting.Count == 0) yield break;
-            var count = Math.Min(size, waiting.Count);
-            var watch = Stopwatch.StartNew();
-            var outcomes = await RunChunkAsync(code, functionName, waiting, count, timeout, cancellationToken).ConfigureAwait(false);
-            watch.Stop();
+            if (inFlight.First is not { } head) yield break;
+            inFlight.RemoveFirst();
+            var outcomes = await head.Value.Outcomes.ConfigureAwait(false);
+            var sent = head.Value.Inputs;
 
             // A chunk that ran nothing (an interrupt that landed between inputs) is sent again; twice is a failure.
             if (outcomes.Count == 0 && ++fruitless >= 2)
@@ -129,29 +147,31 @@ public sealed partial class PythonSandbox
                 fruitless = 0;
             }
 
-            for (var i = 0; i < outcomes.Count; i++) waitingBytes -= waiting[i].Length;
-            waiting.RemoveRange(0, outcomes.Count);
+            if (outcomes.Count < sent.Count) inFlight.AddFirst((sent.GetRange(outcomes.Count, sent.Count - outcomes.Count), Send(sent.GetRange(outcomes.Count, sent.Count - outcomes.Count))));
             foreach (var o in outcomes) yield return o;
-            size = NextChunkSize(size, outcomes.Count, watch.Elapsed);
+            var now = Stopwatch.GetTimestamp();
+            size = NextChunkSize(size, outcomes.Count, sent.Count, Stopwatch.GetElapsedTime(lastDone, now));
+            lastDone = now;
         }
     }
 
-    private static int NextChunkSize(int size, int ran, TimeSpan elapsed)
+    private static int NextChunkSize(int size, int ran, int sent, TimeSpan elapsed)
     {
-        if (ran < size) return Math.Max(1, Math.Min(size, ran * 2));
+        if (ran < sent) return Math.Max(1, Math.Min(size, ran * 2));
         if (elapsed <= ChunkTarget / 8) return Math.Min(MaxChunkInputs, size * 8);
         var fitting = (int)Math.Clamp(ran * (ChunkTarget / elapsed), 1, MaxChunkInputs);
         return Math.Min(fitting, size * 2);
     }
 
-    private async Task<List<Func<SandboxResult>>> RunChunkAsync(string code, string functionName, List<string> waiting, int count, TimeSpan timeout,
+    private async Task<List<Func<SandboxResult>>> RunChunkAsync(string code, string functionName, List<string> inputs, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
+        var count = inputs.Count;
         var batch = new StringBuilder("[");
         for (var i = 0; i < count; i++)
         {
             if (i > 0) batch.Append(',');
-            batch.Append(waiting[i]);
+            batch.Append(inputs[i]);
         }
 
         batch.Append(']');

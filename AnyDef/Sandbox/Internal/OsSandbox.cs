@@ -96,6 +96,9 @@ internal static class OsSandbox
         foreach (var (name, value) in environment) args.AddRange(["--setenv", name, value ?? ""]);
         foreach (var p in SystemPaths) args.AddRange(["--ro-bind-try", p, p]);
         args.AddRange(["--ro-bind", deno, deno]);
+        // Deno's own cache (the host scripts compiled by the trusted snapshot run), read-only: without it every start
+        // would compile them again. Deno's permissions do not let sandboxed code read it.
+        if (environment.FirstOrDefault(e => e.Key == "DENO_DIR").Value is { Length: > 0 } denoDir) args.AddRange(["--ro-bind-try", denoDir, denoDir]);
         foreach (var p in readable) args.AddRange(["--ro-bind-try", p, p]);
         foreach (var d in writable) args.AddRange(["--bind", d, d]);
         args.AddRange(["--remount-ro", "/", "--", deno]);

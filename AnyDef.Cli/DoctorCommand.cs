@@ -58,6 +58,17 @@ internal static class DoctorCommand
                 }
             }
 
+            // The operating-system layer beneath Deno's permissions: on, or off and how to turn it on. Off is not a failure.
+            if (OsSandbox.IsOn(SandboxOptions.Default))
+            {
+                Line(true, "os-wall", $"on: each host runs in bubblewrap namespaces ({OsSandbox.Bwrap}) beneath Deno's permissions");
+            }
+            else
+            {
+                Console.Out.WriteLine("WARN os-wall  off: install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) where user namespaces are allowed; " +
+                    "Deno's permissions remain the only wall");
+            }
+
             var modelOk = await CheckModelAsync(Line, ct);
             if (!modelOk && exit == ExitCodes.Success) exit = ExitCodes.GenerationFailed;
 

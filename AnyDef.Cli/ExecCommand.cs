@@ -13,10 +13,11 @@ internal static class ExecCommand
         var function = new Option<string>("--function") { Description = "The function to call.", Required = true };
         var args = new Option<string?>("--args") { Description = "The positional arguments, a JSON array." };
         var batch = new Option<FileInfo?>("--batch") { Description = "A JSON Lines file: one JSON array of arguments per line; one result line per input, in order." };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds a call (or the whole batch) may run.", DefaultValueFactory = _ => 30 };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds a call (each input of a batch) may run.", DefaultValueFactory = _ => 30 };
+        var batchTimeout = new Option<double?>("--batch-timeout") { Description = "Seconds the whole batch may run; inputs not done by then get an error line." };
         var debug = Options.Debug();
         var (packages, index, wheels) = (Options.Packages(), Options.PackageIndex(), Options.Wheels());
-        var command = new Command("exec", "Run given Python code in the sandbox, without a model.") { codeFile, function, args, batch, timeout, debug, packages, index, wheels };
+        var command = new Command("exec", "Run given Python code in the sandbox, without a model.") { codeFile, function, args, batch, timeout, batchTimeout, debug, packages, index, wheels };
         command.Validators.Add(result =>
         {
             if ((result.GetValue(args) is null) == (result.GetValue(batch) is null)) result.AddError("Give exactly one of --args or --batch.");
@@ -40,7 +41,7 @@ internal static class ExecCommand
                     WheelDirectory = parse.GetValue(wheels),
                 });
                 Progress.Say("starting the Python sandbox");
-                if (parse.GetValue(batch) is { } batchFile) return await RunBatchAsync(sandbox, code, name, batchFile, limit, ct);
+                if (parse.GetValue(batch) is { } batchFile) return await RunBatchAsync(sandbox, code, name, batchFile, limit, parse.GetValue(batchTimeout) is { } whole ? Options.Seconds(whole) : null, ct);
 
                 var positional = Options.ParseJson<JsonArray>(parse.GetValue(args)!, "--args", "a JSON array");
                 var result = await sandbox.RunAsync(code, name, positional.ToJsonString(), timeout: limit, cancellationToken: ct);
@@ -56,44 +57,80 @@ internal static class ExecCommand
         return command;
     }
 
-    private static async Task<int> RunBatchAsync(PythonSandbox sandbox, string code, string name, FileInfo batchFile, TimeSpan timeout, CancellationToken ct)
+    // Streams: the inputs are read as the batch goes, and each result line is written (and flushed) as soon as it is
+    // ready, so a huge batch holds neither its inputs nor its results in memory and a killed run keeps what it printed.
+    private static async Task<int> RunBatchAsync(PythonSandbox sandbox, string code, string name, FileInfo batchFile, TimeSpan timeout, TimeSpan? batchTimeout, CancellationToken ct)
     {
         if (!batchFile.Exists) throw new FileNotFoundException($"The batch file '{batchFile.FullName}' does not exist.");
-        var inputs = new List<string>();
+        // A first pass checks every line, so a malformed file fails before anything runs.
         var lineNumber = 0;
-        foreach (var line in await File.ReadAllLinesAsync(batchFile.FullName, ct))
+        foreach (var line in File.ReadLines(batchFile.FullName))
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            inputs.Add(Options.ParseJson<JsonArray>(line, $"line {lineNumber} of {batchFile.Name}", "a JSON array of arguments").ToJsonString());
+            if (!string.IsNullOrWhiteSpace(line)) Options.ParseJson<JsonArray>(line, $"line {lineNumber} of {batchFile.Name}", "a JSON array of arguments");
         }
 
-        var results = await sandbox.RunBatchAsync(code, name, inputs, timeout, ct);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (batchTimeout is { } whole) deadline.CancelAfter(whole);
+        var inputs = File.ReadLinesAsync(batchFile.FullName, ct).Where(line => !string.IsNullOrWhiteSpace(line));
         using var stdout = Console.OpenStandardOutput();
         using var writer = new Utf8JsonWriter(stdout);
-        foreach (var r in results)
+        var written = 0;
+        try
         {
-            writer.WriteStartObject();
-            writer.WriteBoolean("ok", r.Error is null);
-            if (r.Error is null)
+            await foreach (var r in sandbox.StreamBatchAsync(code, name, inputs, timeout, deadline.Token))
             {
-                writer.WritePropertyName("result");
-                writer.WriteRawValue(r.ResultJson!);
+                WriteLine(writer, stdout, r.Error is null, r.ResultJson, Type(r.Error), r.Error is PythonExecutionException q ? q.PythonMessage : r.Error?.Message);
+                written++;
             }
-            else
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // The whole batch ran out of time: every input not yet answered still gets its line.
+            var message = $"the batch did not finish within --batch-timeout ({batchTimeout!.Value.TotalSeconds:0.###} s); this input was not run or did not finish";
+            await foreach (var _ in File.ReadLinesAsync(batchFile.FullName, ct).Where(line => !string.IsNullOrWhiteSpace(line)).Skip(written))
             {
-                writer.WriteStartObject("error");
-                writer.WriteString("type", r.Error is PythonExecutionException p ? p.PythonType : r.Error.GetType().Name.Replace("Exception", "", StringComparison.Ordinal));
-                writer.WriteString("message", r.Error is PythonExecutionException q ? q.PythonMessage : r.Error.Message);
-                writer.WriteEndObject();
+                WriteLine(writer, stdout, false, null, "BatchTimeout", message);
             }
-
-            writer.WriteEndObject();
-            writer.Flush();
-            writer.Reset();
-            stdout.WriteByte((byte)'\n');
         }
 
         return ExitCodes.Success;
+    }
+
+    // The error types a script can tell apart: the Python exception's name, or Timeout, Crash, MemoryError,
+    // ResultTooLarge, ResultConversion for the sandbox's own verdicts.
+    private static string? Type(AnyDefException? error) => error switch
+    {
+        null => null,
+        PythonExecutionException p => p.PythonType,
+        SandboxTimeoutException => "Timeout",
+        SandboxCrashedException => "Crash",
+        SandboxMemoryException => "MemoryError",
+        ResultTooLargeException => "ResultTooLarge",
+        _ => error.GetType().Name.Replace("Exception", "", StringComparison.Ordinal),
+    };
+
+    private static void WriteLine(Utf8JsonWriter writer, Stream stdout, bool ok, string? resultJson, string? type, string? message)
+    {
+        writer.WriteStartObject();
+        writer.WriteBoolean("ok", ok);
+        if (ok)
+        {
+            writer.WritePropertyName("result");
+            writer.WriteRawValue(resultJson!);
+        }
+        else
+        {
+            writer.WriteStartObject("error");
+            writer.WriteString("type", type);
+            writer.WriteString("message", message);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+        writer.Reset();
+        stdout.WriteByte((byte)'\n');
+        stdout.Flush();
     }
 }

@@ -52,7 +52,7 @@ public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
     public async Task Writing_files_and_running_programs_is_denied()
     {
         (await RaisesAsync("import js\njs.Deno.writeTextFileSync('/tmp/anydef-pwned', 'x')")).PythonMessage.Should().Contain("NotCapable");
-        (await RaisesAsync("import js\nreturn js.Deno.Command.new('ls').outputSync()")).PythonMessage.Should().Contain("NotCapable");
+        (await RaisesAsync("import js\nreturn js.Deno.Command.new('/bin/ls').outputSync()")).PythonMessage.Should().Contain("NotCapable");
         File.Exists("/tmp/anydef-pwned").Should().BeFalse();
     }
 

@@ -65,12 +65,40 @@ public sealed class AnyDefFunction<TArgs, TResult>
         Task.Run(() => InvokeAsync(args, CancellationToken.None)).GetAwaiter().GetResult();
 
     /// <summary>Calls the function over many inputs in one round trip to the sandbox; results come back in input order.</summary>
-    /// <remarks><see cref="AnyDefOptions.Timeout"/> applies to the whole batch. The first input that fails raises its error.</remarks>
+    /// <remarks><see cref="AnyDefOptions.Timeout"/> applies to each input. The first input that fails raises its error; the sandbox streams
+    /// every outcome with <see cref="PythonSandbox.StreamBatchAsync"/>.</remarks>
     public async Task<IReadOnlyList<TResult>> MapAsync(IEnumerable<TArgs> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var (outcomes, code) = await _runtime.CallBatchAsync([.. inputs.Select(Pack)], cancellationToken).ConfigureAwait(false);
         return [.. outcomes.Select(o => Convert(o().ResultJson, code))];
+    }
+
+    /// <summary>
+    /// Calls the function over a stream of inputs and yields each input's outcome (its value or its own typed error) as
+    /// soon as it is ready, in input order. <see cref="AnyDefOptions.Timeout"/> applies to each input; an input that
+    /// times out, runs out of memory or ends its process does not fail the others, and no input runs twice.
+    /// </summary>
+    /// <param name="inputs">The inputs, read as the batch goes.</param>
+    /// <param name="cancellationToken">Cancels the batch.</param>
+    public async IAsyncEnumerable<BatchOutcome<TResult>> StreamAsync(IAsyncEnumerable<TArgs> inputs,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        await foreach (var (outcome, code) in _runtime.StreamBatchAsync(inputs.Select(Pack), cancellationToken).ConfigureAwait(false))
+        {
+            BatchOutcome<TResult> result;
+            try
+            {
+                result = new BatchOutcome<TResult>(Convert(outcome().ResultJson, code), null);
+            }
+            catch (AnyDefException ex)
+            {
+                result = new BatchOutcome<TResult>(default, ex);
+            }
+
+            yield return result;
+        }
     }
 
     private string Pack(TArgs args) => Pack(args, Spec.Name);

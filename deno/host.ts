@@ -8,11 +8,13 @@ type Config = {
   socket: string;
   indexDir: string;
   moduleUrl: string;
-  workerPermissions: string[];
+  // "inherit" only in the library's tests of the operating-system wall, which run a host with broad permissions.
+  workerPermissions: string[] | "inherit";
   snapshot?: string;
   makeSnapshot?: string;
   memoryBytes: number;
   graceMs: number;
+  maxResultBytes: number;
 };
 
 type Request = {
@@ -34,12 +36,18 @@ const interruptView = new Uint8Array(interrupt);
 const control = new SharedArrayBuffer(8);
 const controlView = new Int32Array(control);
 let seq = 0;
+// Batch progress, written by the worker after each input: [inputs done, ms since the batch began when the last
+// one finished]. The per-input deadline reads it, so it needs no message from a worker that may be stuck.
+const progress = new Int32Array(new SharedArrayBuffer(8));
+// The outcomes the worker has not handed over yet, newline-separated, after a header [bytes used, index of the first].
+const spill = new SharedArrayBuffer(8 + 1024 * 1024);
+const spillHeader = new Int32Array(spill, 0, 2);
 
 const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
   type: "module",
   // deno-lint-ignore no-explicit-any
   deno: {
-    permissions: {
+    permissions: config.workerPermissions === "inherit" ? "inherit" : {
       read: config.workerPermissions,
       write: false,
       net: false,
@@ -69,7 +77,7 @@ if (config.makeSnapshot) {
       ended(2);
     }
   };
-  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, makeSnapshot: true });
+  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, maxResultBytes: config.maxResultBytes, makeSnapshot: true });
 } else {
   await serve();
 }
@@ -95,6 +103,40 @@ async function serve() {
   let memoryTimer: number | undefined;
   let stopReason: "timeout" | "cancelled" | undefined;
   let dying = false;
+  // The running batch: the outcomes the worker has handed over so far (JSON texts, in input order) and its start.
+  let items: string[] = [];
+  let batchStart = 0;
+
+  const hostItem = (kind: string, message: string) => JSON.stringify({ ok: false, host: kind, message });
+
+  // A worker item is one flag character (0 plain, 1 MemoryError, 2 interrupted) and the outcome's JSON text.
+  // The flag travels beside the payload, so a result is only ever data.
+  function tooLarge(text: string): boolean {
+    // The worker checks the exact size; this is the backstop it cannot patch away (UTF-16 length <= UTF-8 bytes).
+    return text.length > config.maxResultBytes + 64;
+  }
+  const tooLargeItem = () => hostItem("too_large", `the result is larger than the limit of ${config.maxResultBytes} bytes`);
+
+  // The outcomes of a batch that ended with `kind`: what the worker handed over, inputs that finished but whose
+  // results were still inside the worker are reported lost, and the input that was running gets the error.
+  function batchPayload(kind: string | undefined, message: string): string {
+    const out = items.map((t) => (tooLarge(t) ? tooLargeItem() : t.slice(1)));
+    if (kind) {
+      const used = Atomics.load(spillHeader, 0);
+      const first = Atomics.load(spillHeader, 1);
+      if (used > 0) {
+        const texts = new TextDecoder().decode(new Uint8Array(spill, 8, used).slice()).split("\n").filter((t) => t.length > 0);
+        for (let i = out.length; i < first; i++) out.push(hostItem("lost", "this input finished, but its result was lost when the sandbox process was ended by a later input"));
+        for (let k = Math.max(0, out.length - first); k < texts.length; k++) out.push(tooLarge(texts[k]) ? tooLargeItem() : texts[k].slice(1));
+      }
+      const done = Atomics.load(progress, 0);
+      for (let i = out.length; i < done; i++) {
+        out.push(hostItem("lost", "this input finished, but its result was lost when the sandbox process was ended by a later input"));
+      }
+      out.push(hostItem(kind, message));
+    }
+    return "[" + out.join(",") + "]";
+  }
 
   // Ends this process after answering every request it holds: the running one with `kind`, the queued ones
   // as "requeue" so the library can send them to a fresh process.
@@ -102,7 +144,8 @@ async function serve() {
     if (dying) return;
     dying = true;
     // "exiting" tells the library to send nothing more here; what it sent meanwhile is never started.
-    if (running) await send({ id: running.id, ok: false, exiting: true, error: { kind, type: kind, message }, stdout: "" });
+    if (running?.op === "batch") await send({ id: running.id, ok: true, exiting: true, reply: batchPayload(kind, message), stdout: "" });
+    else if (running) await send({ id: running.id, ok: false, exiting: true, error: { kind, type: kind, message }, stdout: "" });
     for (const r of queue) await send({ id: r.id, ok: false, exiting: true, error: { kind: "requeue", type: "requeue", message } });
     if (!running && queue.length === 0) await send({ id: 0, ok: false, exiting: true, error: { kind, type: kind, message } });
     await writing.catch(() => {});
@@ -150,6 +193,27 @@ async function serve() {
     }, Math.max(1, Math.min(25, config.graceMs)));
   }
 
+  // The timeout covers each input of a batch on its own: when it fires, an input that finished meanwhile moves
+  // the deadline to the current input's start plus the timeout.
+  function armDeadline(timeoutMs: number) {
+    let seen = -1;
+    const check = () => {
+      const done = Atomics.load(progress, 0);
+      if (done !== seen) {
+        seen = done;
+        const wait = batchStart + (done === 0 ? 0 : Atomics.load(progress, 1)) + timeoutMs - Date.now();
+        if (wait > 0) {
+          deadlineTimer = setTimeout(check, wait);
+          // Tells the library the process is making progress through a long batch.
+          send({ id: 0, progress: done });
+          return;
+        }
+      }
+      stop("timeout");
+    };
+    deadlineTimer = setTimeout(check, timeoutMs);
+  }
+
   function next() {
     if (running || dying) return;
     const r = queue.shift();
@@ -158,10 +222,16 @@ async function serve() {
     stopReason = undefined;
     r.seq = seq = seq % 2147483647 + 1;
     Atomics.store(controlView, 0, 0);
+    items = [];
+    batchStart = Date.now();
+    Atomics.store(progress, 0, 0);
+    Atomics.store(progress, 1, 0);
     Atomics.store(interruptView, 0, 0);
-    // The deadline counts the function's own time: from when Python enters the call, not the runtime's work
-    // before it (a first doctest imports its modules, which on a loaded machine can take seconds).
-    if (r.op !== "load" && r.timeoutMs && r.timeoutMs > 0) {
+    if (r.op === "batch" && r.timeoutMs && r.timeoutMs > 0) {
+      armDeadline(r.timeoutMs);
+    } else if (r.op !== "load" && r.timeoutMs && r.timeoutMs > 0) {
+      // The deadline counts the function's own time: from when Python enters the call, not the runtime's work
+      // before it (a first doctest imports its modules, which on a loaded machine can take seconds).
       const arm = () => {
         if (running !== r) return;
         deadlineTimer = Atomics.load(controlView, 1) === r.seq ? setTimeout(() => stop("timeout"), r.timeoutMs!) : setTimeout(arm, 5);
@@ -174,7 +244,7 @@ async function serve() {
         die("memory", "the sandbox process exceeded its memory budget and was ended");
       }
     }, 100);
-    worker.postMessage({ type: r.op, id: r.id, seq: r.seq, code: r.code, function: r.function, args: r.args });
+    worker.postMessage({ type: r.op, id: r.id, seq: r.seq, code: r.code, function: r.function, args: r.args, start: batchStart });
   }
 
   worker.onmessage = (e: MessageEvent) => {
@@ -184,26 +254,44 @@ async function serve() {
       return;
     }
     if (m.type === "fatal") {
-      die("fatal", "the Python interpreter failed and the sandbox process was ended: " + String(m.message).slice(0, 2000));
+      die("fatal", "the sandbox process failed and was ended: " + String(m.message).slice(0, 2000));
       return;
     }
-    if (m.type !== "reply" || !running || m.id !== running.id) return;
+    if (!running || m.id !== running.id) return;
+    if (m.type === "items") {
+      for (const t of m.texts as string[]) items.push(t);
+      return;
+    }
+    if (m.type !== "reply") return;
     const r = running;
     const reason = stopReason;
     clearTimers();
-    running = undefined;
-    stopReason = undefined;
     Atomics.store(controlView, 0, 0);
     Atomics.store(interruptView, 0, 0);
-    if (reason) {
+    // WebAssembly memory never shrinks: after a MemoryError this process is only a liability.
+    const spent = r.op === "batch" ? items.some((t) => t[0] === "1") : m.text[0] === "1";
+    if (reason === "cancelled" || (reason === "timeout" && r.op !== "batch")) {
+      running = undefined;
+      stopReason = undefined;
       send({ id: r.id, ok: false, error: { kind: reason, type: reason, message: reason === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: m.stdout });
-    } else {
-      send({ id: r.id, ok: true, reply: m.text, stdout: m.stdout });
-      // WebAssembly memory never shrinks: after a MemoryError this process is only a liability.
-      if (m.text.includes('"__anydef_memory__": true')) {
-        die("memory", "an earlier call ran out of memory; the sandbox process was recycled");
-        return;
+    } else if (r.op === "batch") {
+      // The input the deadline interrupted gets a timeout; the inputs after it were not run and go back to the library.
+      if (reason === "timeout" && items.length > 0 && items[items.length - 1][0] === "2") {
+        items[items.length - 1] = "0" + hostItem("timeout", "the input exceeded its timeout and was interrupted");
       }
+      const payload = batchPayload(undefined, "");
+      running = undefined;
+      stopReason = undefined;
+      send({ id: r.id, ok: true, exiting: spent || undefined, reply: payload, stdout: m.stdout });
+    } else {
+      running = undefined;
+      stopReason = undefined;
+      const text: string = m.text.slice(1);
+      send({ id: r.id, ok: true, exiting: spent || undefined, reply: tooLarge(text) ? tooLargeItem() : text, stdout: m.stdout });
+    }
+    if (spent) {
+      die("memory", "an earlier call ran out of memory; the sandbox process was recycled");
+      return;
     }
     next();
   };
@@ -214,7 +302,7 @@ async function serve() {
 
   // Moved, not copied: a 30 MB copy would cost time at start and memory for as long as the process lives.
   worker.postMessage(
-    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, snapshot: snapshotBytes, makeSnapshot: false },
+    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false },
     snapshotBytes ? [snapshotBytes.buffer] : [],
   );
   snapshotBytes = undefined;

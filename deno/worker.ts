@@ -8,6 +8,9 @@ type Init = {
   memoryBytes: number;
   interrupt: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  progress: Int32Array;
+  spill: SharedArrayBuffer;
+  maxResultBytes: number;
   snapshot?: Uint8Array;
   makeSnapshot: boolean;
 };
@@ -34,8 +37,14 @@ def _anydef_error(e):
     while t is not None and t.tb_frame.f_code.co_filename == "<exec>":
         t = t.tb_next
     tb = "".join(_tb.format_exception(type(e), e, t))
-    return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": tb[-8000:],
-                                   "__anydef_memory__": isinstance(e, MemoryError)})
+    return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": tb[-8000:]})
+
+# Every outcome text starts with one flag character that travels beside the payload, never inside it:
+# 0 plain, 1 MemoryError (the process is spent), 2 interrupted.
+def _anydef_flag(e):
+    return "1" if isinstance(e, MemoryError) else "2" if isinstance(e, KeyboardInterrupt) else "0"
+
+_anydef_limit = [32 * 1024 * 1024]
 
 # Interrupts reach only the call they were meant for, and only while its own code runs: the host names the call
 # (control[0]) before it raises the interrupt, and a SIGINT that arrives anywhere else (between calls, in the
@@ -71,9 +80,9 @@ def _anydef_compile(code, name):
         params = []
         for p in _inspect.signature(fn).parameters.values():
             params.append({"name": p.name, "kind": p.kind.name, "has_default": p.default is not p.empty})
-        return co, _anydef_encoder.encode({"ok": True, "params": params})
+        return co, "0" + _anydef_encoder.encode({"ok": True, "params": params})
     except BaseException as e:
-        return None, _anydef_error(e)
+        return None, _anydef_flag(e) + _anydef_error(e)
 
 def _anydef_invoke(co, name, args):
     ns = {"__name__": "__anydef__", "__builtins__": _b}
@@ -86,10 +95,16 @@ def _anydef_invoke(co, name, args):
 
 def _anydef_encode(r):
     try:
-        return '{"ok":true,"result":' + _anydef_encoder.encode(r) + "}"
+        s = _anydef_encoder.encode(r)
     except (TypeError, ValueError, RecursionError) as e:
         return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": "",
                                        "unencodable": repr(r)[:500]})
+    # The size limit in bytes: a str's length never exceeds its UTF-8 size, so most results need no encoding.
+    limit = _anydef_limit[0]
+    n = len(s)
+    if n > limit or (n * 4 > limit and len(s.encode("utf-8", "surrogatepass")) > limit):
+        return '{"ok":false,"host":"too_large","message":"the result is larger than the limit of %d bytes"}' % limit
+    return '{"ok":true,"result":' + s + "}"
 
 def _anydef_call(co, name, args_json, seq):
     global _anydef_running
@@ -98,14 +113,14 @@ def _anydef_call(co, name, args_json, seq):
         try:
             _anydef_enter(seq)
             try:
-                return _anydef_encode(_anydef_invoke(co, name, args))
+                return "0" + _anydef_encode(_anydef_invoke(co, name, args))
             except BaseException as e:
-                return _anydef_error(e)
+                return _anydef_flag(e) + _anydef_error(e)
         finally:
             _anydef_running = 0
     except BaseException as e:
         _anydef_running = 0
-        return _anydef_error(e)
+        return _anydef_flag(e) + _anydef_error(e)
 
 def _anydef_doctest(co, name, doc, seq):
     global _anydef_running
@@ -119,26 +134,36 @@ def _anydef_doctest(co, name, doc, seq):
         runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
         runner.run(test, out=out.write, clear_globs=True)
         _anydef_running = 0
-        return _anydef_encoder.encode({"ok": True, "result": {"attempted": runner.tries, "failed": runner.failures, "report": out.getvalue()[-4000:]}})
+        return "0" + _anydef_encoder.encode({"ok": True, "result": {"attempted": runner.tries, "failed": runner.failures, "report": out.getvalue()[-4000:]}})
     except BaseException as e:
         _anydef_running = 0
-        return _anydef_error(e)
+        return _anydef_flag(e) + _anydef_error(e)
 
-def _anydef_batch(co, name, batch_json, seq):
+# Runs the inputs one after another and hands each outcome to emit at once; stops after an interrupt or a
+# MemoryError (the inputs not run go back to the library), and when emit says the chunk's output is full.
+# An interrupt acts only while an input's own code runs, never inside emit or between inputs.
+def _anydef_batch(co, name, batch_json, emit, seq):
     global _anydef_running
-    out = []
-    for args in _anydef_loads(batch_json):
-        try:
-            _anydef_enter(seq)
-            r = _anydef_invoke(co, name, args)
-            out.append(_anydef_encode(r))
-        except BaseException as e:
-            _anydef_running = 0
-            out.append(_anydef_error(e))
-            if isinstance(e, (KeyboardInterrupt, MemoryError)):
-                break
-    _anydef_running = 0
-    return "[" + ",".join(out) + "]"
+    try:
+        for args in _anydef_loads(batch_json):
+            try:
+                _anydef_enter(seq)
+                r = _anydef_invoke(co, name, args)
+                _anydef_running = 0
+                text = "0" + _anydef_encode(r)
+            except BaseException as e:
+                _anydef_running = 0
+                flag = _anydef_flag(e)
+                emit(flag + _anydef_error(e))
+                if flag != "0":
+                    return
+                continue
+            if not emit(text):
+                return
+    except BaseException:
+        return
+    finally:
+        _anydef_running = 0
 `;
 
 // Package support in Python: unpacking a pure-Python wheel, and finding which top-level modules a piece of code
@@ -232,6 +257,68 @@ let pyodide: any;
 // The runtime's entry points, looked up once: a lookup per call would leave a proxy behind per call.
 // deno-lint-ignore no-explicit-any
 let entry: Record<"call" | "doctest" | "batch", any>;
+let progress: Int32Array;
+let maxResultBytes = 0;
+// The running batch's outcomes not yet handed to the host: sent every millisecond or 64 outcomes, so a batch
+// costs few messages and a process that dies loses at most the last moment's results.
+let pending: string[] = [];
+// A copy of the pending outcomes in memory the host can read, for when this worker gets stuck in an input (a C loop
+// past its timeout): the host then still has every outcome before it. Header: [bytes used, index of the first].
+let spillHeader: Int32Array;
+let spillBytes: Uint8Array;
+const encoder = new TextEncoder();
+let pendingId = 0;
+let lastFlush = 0;
+let done = 0;
+let batchBytes = 0;
+let batchStart = 0;
+const post = self.postMessage.bind(self);
+
+function flush() {
+  if (pending.length > 0) post({ type: "items", id: pendingId, texts: pending });
+  pending = [];
+  Atomics.store(spillHeader, 0, 0);
+  Atomics.store(spillHeader, 1, done);
+  lastFlush = performance.now();
+}
+
+// Copies an outcome into the spill, newline-separated (outcome texts are single-line JSON); false when it has no room.
+function spill(text: string): boolean {
+  const used = Atomics.load(spillHeader, 0);
+  if (text.length * 3 + 1 > spillBytes.length - used) return false;
+  const { written } = encoder.encodeInto(text, spillBytes.subarray(used));
+  spillBytes[used + written] = 10;
+  Atomics.store(spillHeader, 0, used + written + 1);
+  return true;
+}
+
+function emit(text: string): boolean {
+  pending.push(text);
+  done++;
+  Atomics.store(progress, 1, Date.now() - batchStart);
+  Atomics.store(progress, 0, done);
+  batchBytes += text.length;
+  if (pending.length >= 64 || performance.now() - lastFlush >= 1 || !spill(text)) flush();
+  return batchBytes < maxResultBytes;
+}
+
+// Python reaches JavaScript, so what would end this worker or start work outside a call is taken away before
+// any untrusted code runs: ending the worker or the process is reported as a crash at once, and nested workers
+// (which would run on after the call returned) are refused.
+function lockDown() {
+  const ended = (what: string) => () => {
+    flush();
+    post({ type: "fatal", message: `the code tried to end its ${what}` });
+    throw new Error(`the AnyDef sandbox does not let code end its ${what}`);
+  };
+  const fix = (target: object, name: string, value: unknown) =>
+    Object.defineProperty(target, name, { value, writable: false, configurable: false, enumerable: false });
+  fix(Deno, "exit", ended("process"));
+  fix(globalThis, "close", ended("worker"));
+  fix(globalThis, "Worker", function Worker() {
+    throw new Error("the AnyDef sandbox does not allow nested workers");
+  });
+}
 let compiled: any;
 let functionName = "";
 let stdout: string[] = [];
@@ -265,6 +352,11 @@ function capWasmMemory(limitBytes: number) {
 
 async function init(msg: Init) {
   capWasmMemory(msg.memoryBytes);
+  lockDown();
+  progress = msg.progress;
+  spillHeader = new Int32Array(msg.spill, 0, 2);
+  spillBytes = new Uint8Array(msg.spill, 8);
+  maxResultBytes = msg.maxResultBytes;
   const options: Record<string, unknown> = {
     indexURL: msg.indexDir,
     stdout: capture,
@@ -292,6 +384,7 @@ async function init(msg: Init) {
     setup.destroy();
     entry = { call: pyodide.globals.get("_anydef_call"), doctest: pyodide.globals.get("_anydef_doctest"), batch: pyodide.globals.get("_anydef_batch") };
   }
+  if (!msg.makeSnapshot) pyodide.runPython(`_anydef_limit[0] = ${Math.floor(msg.maxResultBytes)}`);
   if (msg.makeSnapshot) {
     const bytes: Uint8Array = pyodide.makeMemorySnapshot();
     self.postMessage({ type: "snapshot", bytes }, [bytes.buffer]);
@@ -302,7 +395,7 @@ async function init(msg: Init) {
 }
 
 function reply(id: number, text: string) {
-  self.postMessage({ type: "reply", id, text, stdout: takeStdout() });
+  post({ type: "reply", id, text, stdout: takeStdout() });
 }
 
 self.onmessage = async (e: MessageEvent) => {
@@ -315,15 +408,15 @@ self.onmessage = async (e: MessageEvent) => {
       case "install":
         try {
           await install(JSON.parse(msg.args));
-          reply(msg.id, '{"ok":true,"result":null}');
+          reply(msg.id, '0{"ok":true,"result":null}');
         } catch (err) {
-          reply(msg.id, JSON.stringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "" }));
+          reply(msg.id, "0" + JSON.stringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "" }));
         }
         break;
       case "load": {
         const undeclared = undeclaredImports(msg.code);
         if (undeclared) {
-          reply(msg.id, undeclared);
+          reply(msg.id, "0" + undeclared);
           break;
         }
         const g = pyodide.globals;
@@ -345,11 +438,22 @@ self.onmessage = async (e: MessageEvent) => {
         reply(msg.id, await entry.doctest.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
       case "batch":
-        reply(msg.id, await entry.batch.callPromising(compiled, functionName, msg.args, msg.seq));
+        pending = [];
+        pendingId = msg.id;
+        done = 0;
+        batchBytes = 0;
+        batchStart = msg.start;
+        lastFlush = performance.now();
+        Atomics.store(spillHeader, 0, 0);
+        Atomics.store(spillHeader, 1, 0);
+        await entry.batch.callPromising(compiled, functionName, msg.args, emit, msg.seq);
+        flush();
+        reply(msg.id, "");
         break;
     }
   } catch (err) {
     // A JavaScript-level failure here means the interpreter is no longer trustworthy (Pyodide fatal error).
-    self.postMessage({ type: "fatal", id: msg.id, message: String(err && (err as Error).stack || err) });
+    flush();
+    post({ type: "fatal", id: msg.id, message: String(err && (err as Error).stack || err) });
   }
 };

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using AnyDefNet.Generation;
 
 namespace AnyDefNet.Internal;
@@ -74,4 +75,16 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
             : PythonSandbox.GetShared((options.SandboxInstance?.Options ?? options.Sandbox) with { Packages = spec.Packages });
 
     private sealed record State(AnyDefOptions Options, PythonSandbox Sandbox, GeneratedCode? Code);
+
+    /// <summary>Streams one outcome per input, in order, each timed on its own; the code is resolved once, first.</summary>
+    public async IAsyncEnumerable<(Func<SandboxResult> Outcome, string Code)> StreamBatchAsync(IAsyncEnumerable<string> packedArguments,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var state = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        var code = state.Code!.Code;
+        await foreach (var o in state.Sandbox.CallBatchStreamAsync(code, spec.Name, packedArguments, state.Options.Timeout, cancellationToken).ConfigureAwait(false))
+        {
+            yield return (o, code);
+        }
+    }
 }

@@ -77,35 +77,6 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         return CallAsync(code, functionName, Pack(argumentsJson, keywordArgumentsJson), timeout ?? DefaultTimeout, cancellationToken);
     }
 
-    /// <summary>Runs one function over many positional-argument arrays in a single round trip; outcomes come back in input order.</summary>
-    /// <param name="code">Python source that defines the function.</param>
-    /// <param name="functionName">The function to call.</param>
-    /// <param name="argumentsJson">One JSON array of positional arguments per input.</param>
-    /// <param name="timeout">The most the whole batch may run; the default is 30 seconds. <see cref="Timeout.InfiniteTimeSpan"/>
-    /// sets no deadline; otherwise positive and at most about 24.8 days.</param>
-    /// <param name="cancellationToken">Cancels the batch.</param>
-    /// <remarks>A failing input does not fail the others; a timeout or memory error fails the inputs from there on.</remarks>
-    public async Task<IReadOnlyList<SandboxBatchResult>> RunBatchAsync(string code, string functionName, IReadOnlyList<string> argumentsJson,
-        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(argumentsJson);
-        if (timeout is { } t) Timeouts.Require(t, nameof(timeout));
-        foreach (var a in argumentsJson) RequireJson(a, JsonValueKind.Array, nameof(argumentsJson));
-        if (argumentsJson.Count == 0) return [];
-        var outcomes = await CallBatchAsync(code, functionName, [.. argumentsJson.Select(a => Pack(a, null))], timeout ?? DefaultTimeout, cancellationToken).ConfigureAwait(false);
-        return [.. outcomes.Select(o =>
-        {
-            try
-            {
-                return new SandboxBatchResult(o().ResultJson, null);
-            }
-            catch (AnyDefException ex)
-            {
-                return new SandboxBatchResult(null, ex);
-            }
-        })];
-    }
-
     /// <summary>The timeout used when a call names none.</summary>
     public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(30);
 
@@ -118,36 +89,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         {
             return await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
                 ? new SandboxResult(result, reply.Output)
-                : Success(reply.Payload.RootElement, code, functionName, reply.Output), call).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            call.Fail(ex);
-            throw;
-        }
-    }
-
-    /// <summary>Runs one function over many argument lists in a single round trip; outcomes come back in input order.</summary>
-    internal async Task<IReadOnlyList<Func<SandboxResult>>> CallBatchAsync(string code, string functionName, IReadOnlyList<string> packedArguments,
-        TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var batch = "[" + string.Join(',', packedArguments) + "]";
-        using var call = SandboxCallTelemetry.Start(functionName, "batch");
-        try
-        {
-            return await RoundTripAsync<IReadOnlyList<Func<SandboxResult>>>("batch", code, functionName, batch, timeout, cancellationToken, reply =>
-        {
-            var output = reply.Output;
-            var items = reply.Payload.RootElement.EnumerateArray().Select(item => item.Clone()).ToList();
-            if (items.Count != packedArguments.Count && items.LastOrDefault() is var last)
-            {
-                // Python stops a batch at a memory error; that input's error stands for the rest too.
-                var failure = Capture(() => Success(last, code, functionName, output), functionName);
-                return [.. items.Take(items.Count - 1).Select(i => Capture(() => Success(i, code, functionName, ""), functionName)), .. Enumerable.Repeat(failure, packedArguments.Count - items.Count + 1)];
-            }
-
-            return [.. items.Select(i => Capture(() => Success(i, code, functionName, ""), functionName))];
-        }, call).ConfigureAwait(false);
+                : Success(reply.Payload.RootElement, code, functionName, reply.Output, timeout), call).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -240,10 +182,24 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         }
     }
 
-    private static SandboxResult Success(JsonElement item, string code, string functionName, string output)
+    private SandboxResult Success(JsonElement item, string code, string functionName, string output, TimeSpan? timeout = null)
     {
         if (item.ValueKind != JsonValueKind.Object) throw new InvalidOperationException($"an outcome that is {item.ValueKind}, not an object");
         if (item.GetProperty("ok").GetBoolean()) return new SandboxResult(item.GetProperty("result").GetRawText(), output);
+        // The host's own verdicts on one call or one input of a batch (never anything a function returned).
+        if (item.TryGetProperty("host", out var verdict))
+        {
+            var detail = item.GetProperty("message").GetString() ?? "";
+            throw verdict.GetString() switch
+            {
+                "too_large" => new ResultTooLargeException(functionName, Options.MaxResultBytes),
+                "timeout" => new SandboxTimeoutException(functionName, timeout ?? DefaultTimeout, detail),
+                "memory" => new SandboxMemoryException($"The Python function '{functionName}' exceeded the sandbox memory budget: {detail}. " +
+                    $"Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory."),
+                _ => new SandboxCrashedException($"The sandbox process failed during '{functionName}' ({verdict.GetString()}: {detail}). It has been replaced; call again."),
+            };
+        }
+
         var type = item.GetProperty("type").GetString() ?? "Exception";
         if (item.TryGetProperty("unencodable", out var value))
         {

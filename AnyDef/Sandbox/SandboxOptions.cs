@@ -55,9 +55,10 @@ public sealed record SandboxOptions
     /// <value>The default is true.</value>
     public bool UseSnapshot { get; init; } = true;
 
-    /// <summary>The largest result, in bytes of JSON, that a call may return.</summary>
-    /// <value>The default is 32 MiB. The library reads no host reply larger than about three times this (for escaping and
-    /// framing): a larger one ends that process as a crash.</value>
+    /// <summary>The largest result a call (or one input of a batch) may return, in bytes of its JSON text; a larger one
+    /// fails with <see cref="ResultTooLargeException"/> and the process stays usable.</summary>
+    /// <value>The default is 32 MiB; it must be between 1 KiB and 256 MiB. The library reads no host reply larger than about
+    /// three times this (for escaping and framing): a larger one ends that process as a crash.</value>
     public int MaxResultBytes { get; init; } = 32 * 1024 * 1024;
 
     /// <summary>Python packages every function in this sandbox may import (added to each function's own <see cref="AnyDefOptions.Packages"/>).</summary>
@@ -76,6 +77,16 @@ public sealed record SandboxOptions
     /// <summary>The <c>pyodide-lock.json</c> that names the available packages, their files, dependencies and SHA-256.</summary>
     /// <value>The default is null: the pinned Pyodide's own lock file.</value>
     public string? PackageLockFile { get; init; }
+
+    /// <summary>Whether each host runs inside an operating-system sandbox (bubblewrap: new user, mount, PID, IPC and network
+    /// namespaces, read-only binds of exactly the runtime files, an empty environment) beneath Deno's own permissions.</summary>
+    /// <value>The default is true; where <c>bwrap</c> is missing or cannot create namespaces, hosts run without it and the
+    /// library logs that once.</value>
+    public bool UseOsSandbox { get; init; } = true;
+
+    // For tests of the OS layer only: the host and its Python worker get Deno's broadest permissions, so that only the
+    // operating system's wall stands between the code and the machine.
+    internal bool BroadDenoPermissionsForTests { get; init; }
 
     internal void Validate()
     {
@@ -98,6 +109,7 @@ public sealed record SandboxOptions
         if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1)) errors.Add($"{prefix}{nameof(StartTimeout)} must be positive and at most one day (was {StartTimeout}).");
         if (Packages is null) errors.Add($"{prefix}{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
         if (PackageIndex is { Length: 0 }) errors.Add($"{prefix}{nameof(PackageIndex)} must not be empty (leave it null for the default).");
+        if (MaxResultBytes is < 1024 or > 256 * 1024 * 1024) errors.Add($"{prefix}{nameof(MaxResultBytes)} must be between 1024 and {256 * 1024 * 1024} (was {MaxResultBytes}).");
         return errors;
     }
 }

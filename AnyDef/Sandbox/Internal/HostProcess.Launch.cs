@@ -54,17 +54,22 @@ internal sealed partial class HostProcess
             ["socket"] = socketPath,
             ["indexDir"] = location.PyodideDirectory + Path.DirectorySeparatorChar,
             ["moduleUrl"] = new Uri(Path.Combine(location.PyodideDirectory, "pyodide.mjs")).AbsoluteUri,
-            ["workerPermissions"] = WorkerReadPermissions(location, packageDirectory),
+            ["workerPermissions"] = options.BroadDenoPermissionsForTests ? "inherit" : WorkerReadPermissions(location, packageDirectory),
             ["snapshot"] = snapshotPath,
             ["makeSnapshot"] = makeSnapshot,
             ["memoryBytes"] = (long)options.MemoryLimitMegabytes * 1024 * 1024,
             ["graceMs"] = (long)options.InterruptGrace.TotalMilliseconds,
+            ["maxResultBytes"] = options.MaxResultBytes,
         });
 
-    private static void HostEnvironment(EnvironmentVariablesBuilder env, RuntimeLocation location) =>
-        env.Set("DENO_DIR", Path.Combine(location.CacheDirectory, "deno-dir"))
-            .Set("NO_COLOR", "1")
-            .Set("DENO_NO_UPDATE_CHECK", "1");
+    private static Dictionary<string, string?> HostVariables(RuntimeLocation location) => new()
+    {
+        ["DENO_DIR"] = Path.Combine(location.CacheDirectory, "deno-dir"),
+        ["NO_COLOR"] = "1",
+        ["DENO_NO_UPDATE_CHECK"] = "1",
+    };
+
+    private static void HostEnvironment(EnvironmentVariablesBuilder env, RuntimeLocation location) => env.Set(HostVariables(location));
 
     private static string JoinPaths(IEnumerable<string> paths)
     {
@@ -79,15 +84,32 @@ internal sealed partial class HostProcess
 
     private void Launch(RuntimeLocation location, string[] args)
     {
+        // Beneath Deno's permissions, the operating system's wall where bubblewrap works; else the library runs as before.
+        var program = location.DenoPath;
+        // Tests of the OS layer run a host with Deno's broadest permissions; the layer still binds only what Deno would read.
+        string[] denoArgs = _options.BroadDenoPermissionsForTests
+            ? ["run", "--allow-all", .. args.Skip(1).Where(a => !a.StartsWith("--allow-", StringComparison.Ordinal))]
+            : args;
+        IEnumerable<string> arguments = denoArgs;
+        if (_options.UseOsSandbox && OsSandbox.Bwrap is { } bwrap)
+        {
+            program = bwrap;
+            arguments = OsSandbox.Arguments(location.DenoPath, denoArgs, HostVariables(location), bindsFrom: args);
+        }
+        else if (_options.UseOsSandbox)
+        {
+            OsSandbox.SayUnavailableOnce(_logger);
+        }
+
         // Standard streams are untrusted: sandboxed code can write there. Keep only a bounded tail for diagnostics.
-        var task = Cli.Wrap(location.DenoPath)
-            .WithArguments(args)
+        var command = Cli.Wrap(program)
+            .WithArguments(arguments)
             .WithEnvironmentVariables(e => HostEnvironment(e, location))
             .WithStandardInputPipe(PipeSource.Null)
             .WithStandardOutputPipe(PipeTarget.ToDelegate(AppendLog))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(AppendLog))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteAsync(_kill.Token);
+            .WithValidation(CommandResultValidation.None);
+        var task = program == location.DenoPath ? command.ExecuteAsync(_kill.Token) : OsSandbox.OnLauncherThread(() => command.ExecuteAsync(_kill.Token));
         ProcessId = task.ProcessId;
         Telemetry.Instruments.ProcessStarted();
         if (_options.UseCgroup) Cgroup = MemoryCgroup.TryCreate(ProcessId, MemoryBackstopBytes(_options));
@@ -101,6 +123,14 @@ internal sealed partial class HostProcess
             Telemetry.Instruments.ProcessEnded(retired: _exiting, disposed: !_exiting && _deathReason == DisposedReason);
             _exited.TrySetResult();
         }, TaskScheduler.Default);
+    }
+
+    // Under bwrap the host is a child of the wrapper, which may have forked before the wrapper joined the memory
+    // group: once the host is ready, its whole process tree joins.
+    private void JoinCgroup()
+    {
+        if (Cgroup is null || !_options.UseOsSandbox || OsSandbox.Bwrap is null) return;
+        foreach (var pid in Descendants(ProcessId)) Cgroup.Join(pid);
     }
 
     private void AppendLog(string line)

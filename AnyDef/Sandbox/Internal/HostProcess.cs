@@ -106,6 +106,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 System.Diagnostics.Stopwatch.GetElapsedTime(started, launched).TotalMilliseconds,
                 System.Diagnostics.Stopwatch.GetElapsedTime(launched, connected).TotalMilliseconds,
                 System.Diagnostics.Stopwatch.GetElapsedTime(connected).TotalMilliseconds);
+            host.JoinCgroup();
             host._watchdog = new Timer(static s => ((HostProcess)s!).Watch(), host, 250, 250);
             return host;
         }
@@ -222,6 +223,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
         var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout, op);
         if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
         _pending[id] = pending;
+        Volatile.Write(ref _lastSend, Environment.TickCount64);
         LastUsed = Environment.TickCount64;
 
         var buffer = new ArrayBufferWriter<byte>();
@@ -457,6 +459,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     {
         try
         {
+            WatchCpu();
             if (_pending.IsEmpty || _deathReason is not null) return;
             long longest = 0;
             foreach (var p in _pending.Values)

@@ -57,6 +57,9 @@ internal sealed class MemoryCgroup
         }
     }
 
+    /// <summary>Moves one more process into the group (a host's own child, where a wrapper started it).</summary>
+    public void Join(int pid) => TryWrite(Path.Combine(_dir, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+
     /// <summary>Removes the group; the kernel allows it once its processes have ended.</summary>
     public void Remove() => TryRemove(_dir);
 

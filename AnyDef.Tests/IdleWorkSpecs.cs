@@ -1,0 +1,114 @@
+using System.Globalization;
+using AnyDefNet.Tests.Infrastructure;
+using FluentAssertions;
+
+namespace AnyDefNet.Tests;
+
+/// <summary>No work outside a call: what a function leaves running after it returned is refused or ended.</summary>
+[Collection(SandboxCollection.Name)]
+public sealed class IdleWorkSpecs(SandboxFixture fixture)
+{
+    private PythonSandbox Sandbox => fixture.Sandbox;
+
+    private const string BusyWorker = """
+        def start_worker():
+            import js
+            js.eval("new Worker(URL.createObjectURL(new Blob(['while (true) {}'], { type: 'text/javascript' })), { type: 'module' })")
+            return "started"
+        """;
+
+    private const string BusyTimer = """
+        def start_timer():
+            import js
+            js.eval("setInterval(() => { const t = Date.now(); while (Date.now() - t < 50) {} }, 0)")
+            return "started"
+        """;
+
+    // Measured from outside, from the kernel's accounting of the process and its descendants: CPU demand (time on a
+    // CPU plus time waiting for one), so that a busy process counts as busy even on a heavily loaded machine.
+    private static async Task<TimeSpan?> CpuOverOneSecondAsync(int pid)
+    {
+        var before = CpuTime(pid);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var after = CpuTime(pid);
+        return before is null || after is null ? null : after - before;
+    }
+
+    // The process and its descendants (a host may run under a wrapper such as bwrap); null once the process is gone.
+    private static TimeSpan? CpuTime(int pid)
+    {
+        if (!File.Exists($"/proc/{pid}/stat") || File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z')) return null;
+        var total = TimeSpan.Zero;
+        var todo = new Stack<int>([pid]);
+        while (todo.Count > 0)
+        {
+            var current = todo.Pop();
+            total += Demand(current);
+            foreach (var c in Children(current)) todo.Push(c);
+        }
+
+        return total;
+    }
+
+    private static TimeSpan Demand(int pid)
+    {
+        try
+        {
+            return TimeSpan.FromTicks(Directory.EnumerateDirectories($"/proc/{pid}/task")
+                .Select(t => File.ReadAllText(Path.Combine(t, "schedstat")).Split(' '))
+                .Sum(f => long.Parse(f[0], CultureInfo.InvariantCulture) + long.Parse(f[1], CultureInfo.InvariantCulture)) / 100);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero; // the process ended meanwhile
+        }
+    }
+
+    private static IEnumerable<int> Children(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{pid}/task")
+                .SelectMany(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Select(c => int.Parse(c, CultureInfo.InvariantCulture))
+                .ToList();
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    [Fact]
+    public async Task A_function_that_starts_a_busy_nested_worker_is_refused_and_leaves_no_process_burning_cpu()
+    {
+        var error = (await Sandbox.Invoking(s => s.RunAsync(BusyWorker, "start_worker")).Should().ThrowAsync<PythonExecutionException>()).Which;
+        error.PythonMessage.Should().Contain("nested workers");
+        var pid = Sandbox.ProcessIdOf(BusyWorker, "start_worker");
+        pid.Should().NotBeNull("the process that ran the code is still there: a refused worker costs it nothing");
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var cpu = await CpuOverOneSecondAsync(pid!.Value);
+
+        (cpu ?? TimeSpan.Zero).Should().BeLessThan(TimeSpan.FromMilliseconds(300), "no nested worker runs after the call");
+        (await Sandbox.RunAsync("def ok():\n    return 1\n", "ok")).ResultJson.Should().Be("1");
+    }
+
+    [Fact]
+    public async Task A_function_that_leaves_a_busy_timer_running_has_its_process_ended_and_replaced()
+    {
+        (await Sandbox.RunAsync(BusyTimer, "start_timer")).ResultJson.Should().Be("\"started\"", "the call itself succeeds");
+        var pid = Sandbox.ProcessIdOf(BusyTimer, "start_timer")!.Value;
+
+        // The watchdog needs a second of idle CPU to judge; give a loaded machine a few more.
+        TimeSpan? cpu = TimeSpan.MaxValue;
+        for (var attempt = 0; attempt < 8 && cpu is not null && cpu > TimeSpan.FromMilliseconds(300); attempt++)
+        {
+            cpu = await CpuOverOneSecondAsync(pid);
+        }
+
+        cpu.Should().BeNull("the process that burned CPU with no call running was ended");
+        (await Sandbox.RunAsync(BusyTimer, "start_timer")).ResultJson.Should().Be("\"started\"", "the function runs again in a fresh process");
+        Sandbox.ProcessIdOf(BusyTimer, "start_timer").Should().NotBe(pid);
+    }
+}

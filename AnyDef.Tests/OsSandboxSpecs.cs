@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using AnyDefNet.Sandbox.Internal;
+using AnyDefNet.Tests.Infrastructure;
+using FluentAssertions;
+
+namespace AnyDefNet.Tests;
+
+/// <summary>
+/// The operating-system wall beneath Deno: a host started with Deno's broadest permissions still cannot read, write or
+/// connect outside. The same host without the wall can, which proves the probe would notice a hole.
+/// </summary>
+public sealed class OsSandboxSpecs
+{
+    // Tries all three through Deno's own APIs (Python's open() only sees Pyodide's in-memory file system).
+    private const string Probe = """
+        async def probe(secret, outside, port):
+            import js
+            from pyodide.ffi import to_js
+            seen = {}
+            try:
+                seen["read"] = js.Deno.readTextFileSync(secret)
+            except Exception as e:
+                seen["read"] = "denied: " + str(e)[:200]
+            try:
+                js.Deno.writeTextFileSync(outside, "written from the sandbox")
+                seen["wrote"] = True
+            except Exception as e:
+                seen["wrote"] = False
+            try:
+                conn = await js.Deno.connect(to_js({"hostname": "127.0.0.1", "port": port}, dict_converter=js.Object.fromEntries))
+                conn.close()
+                seen["connected"] = True
+            except Exception as e:
+                seen["connected"] = False
+            return seen
+        """;
+
+    private static bool WallAvailable()
+    {
+        if (OsSandbox.Bwrap is not null) return true;
+        // Where CI installed bubblewrap the wall must be tested; elsewhere a machine without it skips these checks.
+        Environment.GetEnvironmentVariable("ANYDEF_EXPECT_OS_WALL").Should().NotBe("1", "bwrap is installed, so the OS layer must work and be tested");
+        return false;
+    }
+
+    private static async Task<(JsonElement Seen, bool Accepted, bool Written, string Secret)> ProbeAsync(bool wall)
+    {
+        var dir = TestEnvironment.TempDir();
+        var secret = Path.Combine(dir, "secret.txt");
+        var secretText = "secret-" + Guid.NewGuid().ToString("N");
+        await File.WriteAllTextAsync(secret, secretText);
+        var outside = Path.Combine(dir, "written.txt");
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with
+        {
+            SpareProcesses = 0,
+            UseOsSandbox = wall,
+            BroadDenoPermissionsForTests = true,
+        });
+        var result = await sandbox.RunAsync(Probe, "probe", JsonSerializer.Serialize(new object[] { secret, outside, port }), timeout: TimeSpan.FromSeconds(20));
+
+        using var doc = JsonDocument.Parse(result.ResultJson);
+        return (doc.RootElement.Clone(), listener.Pending(), File.Exists(outside), secretText);
+    }
+
+    [Fact]
+    public async Task A_host_with_broad_deno_permissions_inside_the_os_layer_cannot_read_write_or_connect_outside()
+    {
+        if (!WallAvailable()) return;
+
+        var (seen, accepted, written, secret) = await ProbeAsync(wall: true);
+
+        seen.GetProperty("read").GetString().Should().NotContain(secret).And.StartWith("denied");
+        seen.GetProperty("wrote").GetBoolean().Should().BeFalse();
+        written.Should().BeFalse("no file appeared outside the sandbox");
+        seen.GetProperty("connected").GetBoolean().Should().BeFalse();
+        accepted.Should().BeFalse("no connection reached the listener on 127.0.0.1");
+    }
+
+    [Fact]
+    public async Task Without_the_os_layer_the_same_broad_host_can_do_all_three_so_the_probe_is_real()
+    {
+        var (seen, accepted, written, secret) = await ProbeAsync(wall: false);
+
+        seen.GetProperty("read").GetString().Should().Be(secret);
+        written.Should().BeTrue();
+        seen.GetProperty("connected").GetBoolean().Should().BeTrue();
+        accepted.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Inside_the_os_layer_the_host_sees_its_own_process_tree_and_an_empty_environment()
+    {
+        if (!WallAvailable()) return;
+        const string code = """
+            def look():
+                import js
+                return [int(js.Deno.pid), js.Deno.env.toObject().to_py()]
+            """;
+        await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0, BroadDenoPermissionsForTests = true });
+
+        var seen = JsonSerializer.Deserialize<JsonElement>((await sandbox.RunAsync(code, "look")).ResultJson);
+
+        seen[0].GetInt32().Should().BeLessThan(10, "a new PID namespace numbers its processes from 1");
+        var environment = seen[1].EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
+        environment.Keys.Should().BeSubsetOf(["DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK", "PWD"], "the host's environment is emptied");
+        environment.GetValueOrDefault("PWD", "/").Should().Be("/", "bwrap names the working folder, which is the sandbox's root");
+    }
+}

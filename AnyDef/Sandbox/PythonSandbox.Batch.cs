@@ -196,7 +196,6 @@ public sealed partial class PythonSandbox
         }
         catch (AnyDefException ex) when (ex is SandboxCrashedException or SandboxMemoryException or SandboxTimeoutException)
         {
-            call.Fail(ex);
             // The process ended without naming the input (killed from outside or by the kernel): none of this chunk's
             // outcomes reached the library. Chunks are kept short, so few inputs share that fate.
             return [.. Enumerable.Repeat<Func<SandboxResult>>(() => throw ex, count)];

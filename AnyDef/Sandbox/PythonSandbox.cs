@@ -85,17 +85,9 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var call = SandboxCallTelemetry.Start(functionName, "call");
-        try
-        {
-            return await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
-                ? new SandboxResult(result, reply.Output)
-                : Success(reply.Payload.RootElement, code, functionName, reply.Output, timeout), call).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            call.Fail(ex);
-            throw;
-        }
+        return await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
+            ? new SandboxResult(result, reply.Output)
+            : Success(reply.Payload.RootElement, code, functionName, reply.Output, timeout), call).ConfigureAwait(false);
     }
 
     /// <summary>Runs the doctest examples of <paramref name="docstring"/> against the code; returns how many ran, failed, and the report.</summary>
@@ -111,27 +103,36 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// <summary>
     /// Sends one request to the function's process and interprets Python's payload, or throws the host's typed verdict.
     /// A payload that cannot be interpreted ends that process and is a <see cref="SandboxCrashedException"/>.
+    /// Whatever ends the round trip with an exception is recorded on <paramref name="call"/>.
     /// </summary>
     private async Task<T> RoundTripAsync<T>(string op, string code, string functionName, string args,
         TimeSpan timeout, CancellationToken cancellationToken, Func<HostReply, T> interpret, SandboxCallTelemetry call = default)
     {
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            var function = await LoadAsync(code, functionName, timeout, cancellationToken).ConfigureAwait(false);
-            call.Sent(function.Host.ProcessId);
-            using var reply = await function.Host.SendAsync(op, timeout, cancellationToken, args: args).ConfigureAwait(false);
-            // A request queued behind one that brought its process down never ran: it goes to the replacement.
-            if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
-            if (!reply.Ok) throw Verdict(reply, functionName, timeout, cancellationToken);
-            try
+            for (var attempt = 0; ; attempt++)
             {
-                return interpret(reply);
+                var function = await LoadAsync(code, functionName, timeout, cancellationToken).ConfigureAwait(false);
+                call.Sent(function.Host.ProcessId);
+                using var reply = await function.Host.SendAsync(op, timeout, cancellationToken, args: args).ConfigureAwait(false);
+                // A request queued behind one that brought its process down never ran: it goes to the replacement.
+                if (!reply.Ok && reply.ErrorKind == "requeue" && attempt < 3) continue;
+                if (!reply.Ok) throw Verdict(reply, functionName, timeout, cancellationToken);
+                try
+                {
+                    return interpret(reply);
+                }
+                catch (Exception ex) when (ex is not AnyDefException)
+                {
+                    function.Host.MarkDead($"the sandbox host sent a payload that could not be understood ({ex.Message})");
+                    throw Malformed(functionName, ex);
+                }
             }
-            catch (Exception ex) when (ex is not AnyDefException)
-            {
-                function.Host.MarkDead($"the sandbox host sent a payload that could not be understood ({ex.Message})");
-                throw Malformed(functionName, ex);
-            }
+        }
+        catch (Exception ex)
+        {
+            call.Fail(ex);
+            throw;
         }
     }
 

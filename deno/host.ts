@@ -15,6 +15,8 @@ type Config = {
   memoryBytes: number;
   graceMs: number;
   maxResultBytes: number;
+  // The library's internal timing mode: every reply carries this side's durations.
+  profile?: boolean;
 };
 
 type Request = {
@@ -26,6 +28,8 @@ type Request = {
   args?: string;
   timeoutMs?: number;
   target?: number;
+  t0?: number;
+  tp?: number;
 };
 
 const config: Config = JSON.parse(Deno.args[0]);
@@ -244,7 +248,16 @@ async function serve() {
         die("memory", "the sandbox process exceeded its memory budget and was ended");
       }
     }, 100);
+    if (config.profile) r.tp = performance.now();
     worker.postMessage({ type: r.op, id: r.id, seq: r.seq, code: r.code, function: r.function, args: r.args, start: batchStart });
+  }
+
+  // [host in, host residence, worker before Python, Python, worker after Python, host out, worker residence], in µs.
+  function profile(r: Request, m: { prof?: number[] }, arrived: number): number[] | undefined {
+    if (!config.profile || !m.prof || r.t0 === undefined || r.tp === undefined) return undefined;
+    const now = performance.now();
+    const [pre, py, post] = m.prof;
+    return [r.tp - r.t0, now - r.t0, pre, py, post, now - arrived, pre + py + post].map((ms) => Math.round(ms * 1000));
   }
 
   worker.onmessage = (e: MessageEvent) => {
@@ -263,6 +276,7 @@ async function serve() {
       return;
     }
     if (m.type !== "reply") return;
+    const arrived = config.profile ? performance.now() : 0;
     const r = running;
     const reason = stopReason;
     clearTimers();
@@ -287,7 +301,7 @@ async function serve() {
       running = undefined;
       stopReason = undefined;
       const text: string = m.text.slice(1);
-      send({ id: r.id, ok: true, exiting: spent || undefined, reply: tooLarge(text) ? tooLargeItem() : text, stdout: m.stdout });
+      send({ id: r.id, ok: true, exiting: spent || undefined, reply: tooLarge(text) ? tooLargeItem() : text, stdout: m.stdout, prof: profile(r, m, arrived) });
     }
     if (spent) {
       die("memory", "an earlier call ran out of memory; the sandbox process was recycled");
@@ -302,7 +316,7 @@ async function serve() {
 
   // Moved, not copied: a 30 MB copy would cost time at start and memory for as long as the process lives.
   worker.postMessage(
-    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false },
+    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false, profile: config.profile === true },
     snapshotBytes ? [snapshotBytes.buffer] : [],
   );
   snapshotBytes = undefined;
@@ -318,6 +332,7 @@ async function serve() {
       buffered = buffered.slice(nl + 1);
       if (!line) continue;
       const req: Request = JSON.parse(line);
+      if (config.profile) req.t0 = performance.now();
       if (req.op === "cancel") {
         if (running && running.id === req.target) stop("cancelled");
         else {

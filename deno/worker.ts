@@ -13,158 +13,12 @@ type Init = {
   maxResultBytes: number;
   snapshot?: Uint8Array;
   makeSnapshot: boolean;
+  profile?: boolean;
 };
 
-// Runs inside Python. Kept small: it compiles once, runs each call in a fresh namespace, and turns every
-// outcome into JSON text so that no Python object crosses into JavaScript.
-const RUNTIME = String.raw`
-import builtins as _b, json as _json, sys as _sys, traceback as _tb, inspect as _inspect
-
-def _anydef_default(o):
-    if isinstance(o, (set, frozenset)):
-        return sorted(o, key=repr)
-    if hasattr(o, "isoformat"):
-        return o.isoformat()
-    if hasattr(o, "__dict__"):
-        return o.__dict__
-    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
-
-_anydef_encoder = _json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_anydef_default)
-_anydef_loads = _json.loads
-
-def _anydef_error(e):
-    t = e.__traceback__
-    while t is not None and t.tb_frame.f_code.co_filename == "<exec>":
-        t = t.tb_next
-    tb = "".join(_tb.format_exception(type(e), e, t))
-    return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": tb[-8000:]})
-
-# Every outcome text starts with one flag character that travels beside the payload, never inside it:
-# 0 plain, 1 MemoryError (the process is spent), 2 interrupted.
-def _anydef_flag(e):
-    return "1" if isinstance(e, MemoryError) else "2" if isinstance(e, KeyboardInterrupt) else "0"
-
-_anydef_limit = [32 * 1024 * 1024]
-
-# Interrupts reach only the call they were meant for, and only while its own code runs: the host names the call
-# (control[0]) before it raises the interrupt, and a SIGINT that arrives anywhere else (between calls, in the
-# runtime's own code) is ignored, so a late cancellation never breaks the interpreter.
-_anydef_control = None
-_anydef_running = 0
-
-def _anydef_sigint(signum, frame):
-    if _anydef_running and _anydef_running == _anydef_control[0]:
-        raise KeyboardInterrupt
-
-def _anydef_setup(control):
-    global _anydef_control
-    import signal
-    _anydef_control = control
-    signal.signal(signal.SIGINT, _anydef_sigint)
-
-def _anydef_enter(seq):
-    global _anydef_running
-    _anydef_control[1] = seq
-    _anydef_running = seq
-    if _anydef_control[0] == seq:
-        raise KeyboardInterrupt
-
-def _anydef_compile(code, name):
-    try:
-        co = compile(code, "<" + name + ">", "exec")
-        ns = {"__name__": "__anydef__", "__builtins__": _b}
-        exec(co, ns)
-        fn = ns.get(name)
-        if not callable(fn):
-            raise NameError(f"the code does not define a function named '{name}'")
-        params = []
-        for p in _inspect.signature(fn).parameters.values():
-            params.append({"name": p.name, "kind": p.kind.name, "has_default": p.default is not p.empty})
-        return co, "0" + _anydef_encoder.encode({"ok": True, "params": params})
-    except BaseException as e:
-        return None, _anydef_flag(e) + _anydef_error(e)
-
-def _anydef_invoke(co, name, args):
-    ns = {"__name__": "__anydef__", "__builtins__": _b}
-    exec(co, ns)
-    r = ns[name](*args[0], **args[1])
-    if _inspect.iscoroutine(r):
-        from pyodide.ffi import run_sync
-        r = run_sync(r)
-    return r
-
-def _anydef_encode(r):
-    try:
-        s = _anydef_encoder.encode(r)
-    except (TypeError, ValueError, RecursionError) as e:
-        return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": "",
-                                       "unencodable": repr(r)[:500]})
-    # The size limit in bytes: a str's length never exceeds its UTF-8 size, so most results need no encoding.
-    limit = _anydef_limit[0]
-    n = len(s)
-    if n > limit or (n * 4 > limit and len(s.encode("utf-8", "surrogatepass")) > limit):
-        return '{"ok":false,"host":"too_large","message":"the result is larger than the limit of %d bytes"}' % limit
-    return '{"ok":true,"result":' + s + "}"
-
-def _anydef_call(co, name, args_json, seq):
-    global _anydef_running
-    try:
-        args = _anydef_loads(args_json)
-        try:
-            _anydef_enter(seq)
-            try:
-                return "0" + _anydef_encode(_anydef_invoke(co, name, args))
-            except BaseException as e:
-                return _anydef_flag(e) + _anydef_error(e)
-        finally:
-            _anydef_running = 0
-    except BaseException as e:
-        _anydef_running = 0
-        return _anydef_flag(e) + _anydef_error(e)
-
-def _anydef_doctest(co, name, doc, seq):
-    global _anydef_running
-    import doctest, io
-    try:
-        _anydef_enter(seq)
-        ns = {"__name__": "__anydef__", "__builtins__": _b}
-        exec(co, ns)
-        test = doctest.DocTestParser().get_doctest(doc, ns, name, "<description>", 0)
-        out = io.StringIO()
-        runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
-        runner.run(test, out=out.write, clear_globs=True)
-        _anydef_running = 0
-        return "0" + _anydef_encoder.encode({"ok": True, "result": {"attempted": runner.tries, "failed": runner.failures, "report": out.getvalue()[-4000:]}})
-    except BaseException as e:
-        _anydef_running = 0
-        return _anydef_flag(e) + _anydef_error(e)
-
-# Runs the inputs one after another and hands each outcome to emit at once; stops after an interrupt or a
-# MemoryError (the inputs not run go back to the library), and when emit says the chunk's output is full.
-# An interrupt acts only while an input's own code runs, never inside emit or between inputs.
-def _anydef_batch(co, name, batch_json, emit, seq):
-    global _anydef_running
-    try:
-        for args in _anydef_loads(batch_json):
-            try:
-                _anydef_enter(seq)
-                r = _anydef_invoke(co, name, args)
-                _anydef_running = 0
-                text = "0" + _anydef_encode(r)
-            except BaseException as e:
-                _anydef_running = 0
-                flag = _anydef_flag(e)
-                emit(flag + _anydef_error(e))
-                if flag != "0":
-                    return
-                continue
-            if not emit(text):
-                return
-    except BaseException:
-        return
-    finally:
-        _anydef_running = 0
-`;
+// The Python side of the runtime lives in runtime.py beside this file: read once at start (and baked into the
+// snapshot when there is one), so it can be read, linted and tested as Python.
+const RUNTIME_URL = new URL("./runtime.py", import.meta.url);
 
 // Package support in Python: unpacking a pure-Python wheel, and finding which top-level modules a piece of code
 // imports that are neither in the standard library, nor declared, nor otherwise importable here. Part of the
@@ -350,7 +204,10 @@ function capWasmMemory(limitBytes: number) {
   };
 }
 
+let profiling = false;
+
 async function init(msg: Init) {
+  profiling = msg.profile === true;
   capWasmMemory(msg.memoryBytes);
   lockDown();
   progress = msg.progress;
@@ -371,7 +228,7 @@ async function init(msg: Init) {
   const { loadPyodide } = await import(msg.moduleUrl);
   pyodide = await loadPyodide(options);
   if (!msg.snapshot) {
-    pyodide.runPython(RUNTIME);
+    pyodide.runPython(await Deno.readTextFile(RUNTIME_URL));
     pyodide.runPython(IMPORT_CHECK);
   }
   pyodide.setInterruptBuffer(new Uint8Array(msg.interrupt));
@@ -394,11 +251,12 @@ async function init(msg: Init) {
   self.postMessage({ type: "ready" });
 }
 
-function reply(id: number, text: string) {
-  post({ type: "reply", id, text, stdout: takeStdout() });
+function reply(id: number, text: string, prof?: number[]) {
+  post({ type: "reply", id, text, stdout: takeStdout(), prof });
 }
 
 self.onmessage = async (e: MessageEvent) => {
+  const received = profiling ? performance.now() : 0;
   const msg = e.data;
   try {
     switch (msg.type) {
@@ -431,9 +289,17 @@ self.onmessage = async (e: MessageEvent) => {
         reply(msg.id, text);
         break;
       }
-      case "call":
-        reply(msg.id, await entry.call.callPromising(compiled, functionName, msg.args, msg.seq));
+      case "call": {
+        if (!profiling) {
+          reply(msg.id, await entry.call.callPromising(compiled, functionName, msg.args, msg.seq));
+          break;
+        }
+        const before = performance.now();
+        const text = await entry.call.callPromising(compiled, functionName, msg.args, msg.seq);
+        const after = performance.now();
+        reply(msg.id, text, [before - received, after - before, performance.now() - after]);
         break;
+      }
       case "doctest":
         reply(msg.id, await entry.doctest.callPromising(compiled, functionName, msg.args, msg.seq));
         break;

@@ -380,6 +380,7 @@ public sealed partial class PythonSandbox
     {
         var identity = string.Join("\n",
             File.ReadAllText(location.WorkerScript),
+            File.ReadAllText(location.RuntimeScript),
             File.ReadAllText(Path.Combine(location.PyodideDirectory, "package.json")),
             new FileInfo(location.DenoPath).Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..16].ToLowerInvariant();

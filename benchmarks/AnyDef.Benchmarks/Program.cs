@@ -6,6 +6,13 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*'            full run
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*' --short    a few minutes, for every change
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --memory            memory of a function's process
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --profile           where one warm call's time goes
+if (args.Contains("--profile"))
+{
+    await AnyDefNet.Benchmarks.ProfileBenchmark.RunAsync(args);
+    return;
+}
+
 if (args.Contains("--memory"))
 {
     await AnyDefNet.Benchmarks.MemoryBenchmark.RunAsync(args);

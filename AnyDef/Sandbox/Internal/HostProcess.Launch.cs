@@ -60,6 +60,7 @@ internal sealed partial class HostProcess
             ["memoryBytes"] = (long)options.MemoryLimitMegabytes * 1024 * 1024,
             ["graceMs"] = (long)options.InterruptGrace.TotalMilliseconds,
             ["maxResultBytes"] = options.MaxResultBytes,
+            ["profile"] = BridgeProfile.Enabled,
         });
 
     private static Dictionary<string, string?> HostVariables(RuntimeLocation location) => new()

@@ -30,7 +30,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private string? _deathReason;
     private volatile bool _exiting;
 
-    private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout, string Op);
+    private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout, string Op)
+    {
+        public BridgeProfile.Sample? Profile { get; init; }
+    }
 
     // A partial reply that grew by this much since the last progress is a result still arriving.
     private const int ProgressBytes = 64 * 1024;
@@ -220,7 +223,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
 
         var id = Interlocked.Increment(ref s_nextId);
-        var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout, op);
+        var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout, op) { Profile = BridgeProfile.Current.Value };
         if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
         _pending[id] = pending;
         Volatile.Write(ref _lastSend, Environment.TickCount64);
@@ -246,6 +249,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
         try
         {
             await WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+            if (pending.Profile is { } sample) sample.Written = System.Diagnostics.Stopwatch.GetTimestamp();
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
@@ -439,6 +443,12 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
 
         Volatile.Write(ref _lastProgress, Environment.TickCount64);
+        if (pending.Profile is { } sample)
+        {
+            sample.Read = System.Diagnostics.Stopwatch.GetTimestamp();
+            sample.Host = line.Profile;
+        }
+
         if (_pending.TryRemove(new(id, pending)))
         {
             if (!pending.Completion.TrySetResult(reply)) reply.Dispose();

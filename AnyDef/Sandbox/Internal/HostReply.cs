@@ -99,6 +99,11 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
                     case "exiting":
                         result.Exiting = reader.TokenType == JsonTokenType.True;
                         break;
+                    case "prof" when reader.TokenType == JsonTokenType.StartArray:
+                        var stages = new List<double>();
+                        while (reader.Read() && reader.TokenType == JsonTokenType.Number) stages.Add(reader.GetDouble());
+                        result.Profile = [.. stages];
+                        break;
                     case "stdout" when reader.TokenType == JsonTokenType.String:
                         result.Output = reader.GetString();
                         break;
@@ -222,5 +227,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
         public string? ErrorMessage { get; set; }
 
         public string? ReplyProblem { get; set; }
+
+        public double[]? Profile { get; set; }
     }
 }

@@ -7,14 +7,17 @@ namespace AnyDefNet.Sandbox.Internal;
 internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory, string HostDirectory, string CacheDirectory)
 {
     private static readonly string[] PyodideFiles = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", "pyodide.mjs"];
-    private static readonly string[] HostFiles = ["host.ts", "worker.ts", "package.json", "package-lock.json"];
+    private static readonly string[] HostFiles = ["host.ts", "worker.ts", "runtime.py", "package.json", "package-lock.json"];
 
     public string HostScript => Path.Combine(HostDirectory, "host.ts");
 
     public string WorkerScript => Path.Combine(HostDirectory, "worker.ts");
 
-    /// <summary>Exactly what the Python worker may read: the Pyodide files and its own script.</summary>
-    public IReadOnlyList<string> WorkerReadable => [.. PyodideFiles.Select(f => Path.Combine(PyodideDirectory, f)), WorkerScript];
+    /// <summary>The Python half of the runtime, which the worker loads into each interpreter.</summary>
+    public string RuntimeScript => Path.Combine(HostDirectory, "runtime.py");
+
+    /// <summary>Exactly what the Python worker may read: the Pyodide files and its own scripts.</summary>
+    public IReadOnlyList<string> WorkerReadable => [.. PyodideFiles.Select(f => Path.Combine(PyodideDirectory, f)), WorkerScript, RuntimeScript];
 
     public static string CacheRoot(SandboxOptions options) => Path.GetFullPath(options.CacheDirectory
         ?? (Environment.GetEnvironmentVariable("ANYDEF_CACHE_DIR") is { Length: > 0 } d ? d : null)
@@ -30,10 +33,10 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
 
         var cacheDir = CacheRoot(options);
         var hostDir = options.HostDirectory ?? await ExtractHostAsync(cacheDir, cancellationToken).ConfigureAwait(false);
-        if (!File.Exists(Path.Combine(hostDir, "host.ts")) || !File.Exists(Path.Combine(hostDir, "worker.ts")))
+        if (!File.Exists(Path.Combine(hostDir, "host.ts")) || !File.Exists(Path.Combine(hostDir, "worker.ts")) || !File.Exists(Path.Combine(hostDir, "runtime.py")))
         {
             throw new SandboxUnavailableException(
-                $"The AnyDef sandbox host scripts (host.ts, worker.ts) are not in '{hostDir}'. Point " +
+                $"The AnyDef sandbox host scripts (host.ts, worker.ts, runtime.py) are not in '{hostDir}'. Point " +
                 $"{nameof(SandboxOptions)}.{nameof(SandboxOptions.HostDirectory)} at the repository's deno/ folder, or leave it unset.");
         }
 

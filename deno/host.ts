@@ -1,5 +1,7 @@
 // AnyDef sandbox host. The main thread owns the protocol: it connects to the private Unix socket the
-// library created, reads newline-delimited JSON requests and answers each exactly once. Python runs in a
+// library created, reads newline-delimited JSON requests and answers each exactly once. Calls that wait for the
+// worker are handed to it together (one message, one run of its loop, one message back, one socket write), each
+// keeping its own deadline, cancellation and outcome. Python runs in a
 // Worker with narrowed permissions, one function (one trust domain) per process. Timeouts are graceful,
 // then forceful: interrupt Python at the deadline, and end this process if the call has not stopped after
 // the grace period (a busy Worker cannot be terminated reliably, a process can).
@@ -28,9 +30,18 @@ type Request = {
   args?: string;
   timeoutMs?: number;
   target?: number;
+  // Set by this host: the request's number for interrupts, why it was stopped, and (timing mode) when it was read and posted.
+  stop?: "timeout" | "cancelled";
   t0?: number;
   tp?: number;
 };
+
+// What the worker runs at a time: a group of calls, or one request of another kind.
+type Job = { id: number; op: Request["op"]; requests: Request[]; start: number; answered: number; reported: number };
+
+// The most calls handed to the worker at once (the cancel flags have one slot per call of a group).
+const MAX_GROUP = 256;
+
 
 const config: Config = JSON.parse(Deno.args[0]);
 const encoder = new TextEncoder();
@@ -40,12 +51,15 @@ const interruptView = new Uint8Array(interrupt);
 const control = new SharedArrayBuffer(8);
 const controlView = new Int32Array(control);
 let seq = 0;
-// Batch progress, written by the worker after each input: [inputs done, ms since the batch began when the last
-// one finished]. The per-input deadline reads it, so it needs no message from a worker that may be stuck.
+// Progress of the running job, written by the worker after each call or input: [done, ms since the job began when
+// the last one finished]. Deadlines read it, so they need no message from a worker that may be stuck.
 const progress = new Int32Array(new SharedArrayBuffer(8));
 // The outcomes the worker has not handed over yet, newline-separated, after a header [bytes used, index of the first].
 const spill = new SharedArrayBuffer(8 + 1024 * 1024);
 const spillHeader = new Int32Array(spill, 0, 2);
+// One flag per call of the running group: set, the worker skips that call (cancelled or past its deadline before it began).
+const cancel = new SharedArrayBuffer(MAX_GROUP);
+const cancelView = new Uint8Array(cancel);
 
 const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
   type: "module",
@@ -64,6 +78,62 @@ const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
   } as any,
 });
 
+// The protocol's framing in one place: newline-delimited JSON both ways. Replies written in the same turn of the
+// event loop leave in one socket write.
+class Channel {
+  private out: string[] = [];
+  private scheduled = false;
+  private writing = Promise.resolve();
+
+  constructor(private readonly conn: Deno.Conn) {}
+
+  send(message: unknown) {
+    this.out.push(JSON.stringify(message));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  // Writes what is waiting; resolves when everything sent so far is written.
+  flush(): Promise<void> {
+    this.scheduled = false;
+    if (this.out.length > 0) {
+      const bytes = encoder.encode(this.out.join("\n") + "\n");
+      this.out = [];
+      this.writing = this.writing.then(async () => {
+        let off = 0;
+        while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+      });
+    }
+    return this.writing.catch(() => {});
+  }
+
+  async closeWrite() {
+    try {
+      await this.conn.closeWrite();
+    } catch {
+      // already closed
+    }
+  }
+
+  // The requests in each chunk read from the socket, together (so that calls arriving together are run together).
+  async *requests(): AsyncGenerator<Request[]> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of this.conn.readable) {
+      buffered += decoder.decode(chunk, { stream: true });
+      const last = buffered.lastIndexOf("\n");
+      if (last < 0) continue;
+      const lines = buffered.slice(0, last).split("\n");
+      buffered = buffered.slice(last + 1);
+      const requests: Request[] = [];
+      for (const line of lines) if (line) requests.push(JSON.parse(line));
+      yield requests;
+    }
+  }
+}
+
 let snapshotBytes: Uint8Array | undefined;
 if (config.snapshot) snapshotBytes = await Deno.readFile(config.snapshot);
 
@@ -81,183 +151,252 @@ if (config.makeSnapshot) {
       ended(2);
     }
   };
-  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, maxResultBytes: config.maxResultBytes, makeSnapshot: true });
+  worker.postMessage({ type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, cancel, maxResultBytes: config.maxResultBytes, makeSnapshot: true });
 } else {
   await serve();
 }
 
 async function serve() {
   const conn = await Deno.connect({ transport: "unix", path: config.socket });
-  let writing = Promise.resolve();
-  const send = (obj: unknown) => {
-    const bytes = encoder.encode(JSON.stringify(obj) + "\n");
-    writing = writing.then(async () => {
-      let off = 0;
-      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-    });
-    return writing;
-  };
-
+  const channel = new Channel(conn);
+  const send = (message: unknown) => channel.send(message);
   let readerDone: () => void = () => {};
   const drained = new Promise<void>((resolve) => (readerDone = resolve));
+
   const queue: Request[] = [];
-  let running: Request | undefined;
-  let deadlineTimer: number | undefined;
-  let graceTimer: number | undefined;
-  let memoryTimer: number | undefined;
-  let stopReason: "timeout" | "cancelled" | undefined;
+  let job: Job | undefined;
+  let jobs = 0;
   let dying = false;
-  // The running batch: the outcomes the worker has handed over so far (JSON texts, in input order) and its start.
+  // The running batch: the outcomes the worker has handed over so far (JSON texts, in input order).
   let items: string[] = [];
-  let batchStart = 0;
 
   const hostItem = (kind: string, message: string) => JSON.stringify({ ok: false, host: kind, message });
+  const lostMessage = (what: string) => `this ${what} finished, but its result was lost when the sandbox process was ended by a later ${what}`;
 
-  // A worker item is one flag character (0 plain, 1 MemoryError, 2 interrupted) and the outcome's JSON text.
-  // The flag travels beside the payload, so a result is only ever data.
+  // A worker item is one flag character (0 plain, 1 MemoryError, 2 interrupted, 3 skipped) and the outcome's JSON
+  // text. The flag travels beside the payload, so a result is only ever data.
   function tooLarge(text: string): boolean {
     // The worker checks the exact size; this is the backstop it cannot patch away (UTF-16 length <= UTF-8 bytes).
     return text.length > config.maxResultBytes + 64;
   }
   const tooLargeItem = () => hostItem("too_large", `the result is larger than the limit of ${config.maxResultBytes} bytes`);
 
+  // The outcomes the worker wrote to the spill but did not hand over: [index of the first, texts].
+  function spilled(): [number, string[]] {
+    const used = Atomics.load(spillHeader, 0);
+    const first = Atomics.load(spillHeader, 1);
+    if (used <= 0) return [first, []];
+    return [first, new TextDecoder().decode(new Uint8Array(spill, 8, used).slice()).split("\n").filter((t) => t.length > 0)];
+  }
+
   // The outcomes of a batch that ended with `kind`: what the worker handed over, inputs that finished but whose
   // results were still inside the worker are reported lost, and the input that was running gets the error.
   function batchPayload(kind: string | undefined, message: string): string {
     const out = items.map((t) => (tooLarge(t) ? tooLargeItem() : t.slice(1)));
     if (kind) {
-      const used = Atomics.load(spillHeader, 0);
-      const first = Atomics.load(spillHeader, 1);
-      if (used > 0) {
-        const texts = new TextDecoder().decode(new Uint8Array(spill, 8, used).slice()).split("\n").filter((t) => t.length > 0);
-        for (let i = out.length; i < first; i++) out.push(hostItem("lost", "this input finished, but its result was lost when the sandbox process was ended by a later input"));
+      const [first, texts] = spilled();
+      if (texts.length > 0) {
+        for (let i = out.length; i < first; i++) out.push(hostItem("lost", lostMessage("input")));
         for (let k = Math.max(0, out.length - first); k < texts.length; k++) out.push(tooLarge(texts[k]) ? tooLargeItem() : texts[k].slice(1));
       }
       const done = Atomics.load(progress, 0);
-      for (let i = out.length; i < done; i++) {
-        out.push(hostItem("lost", "this input finished, but its result was lost when the sandbox process was ended by a later input"));
-      }
+      for (let i = out.length; i < done; i++) out.push(hostItem("lost", lostMessage("input")));
       out.push(hostItem(kind, message));
     }
     return "[" + out.join(",") + "]";
   }
 
-  // Ends this process after answering every request it holds: the running one with `kind`, the queued ones
-  // as "requeue" so the library can send them to a fresh process.
+  // [host in, host residence, worker before Python, Python, worker after Python, host out, worker residence], in µs.
+  function profile(r: Request, prof: number[] | undefined, arrived: number): number[] | undefined {
+    if (!prof || r.t0 === undefined || r.tp === undefined) return undefined;
+    const now = performance.now();
+    const [pre, py, post] = prof;
+    return [r.tp - r.t0, now - r.t0, pre, py, post, now - arrived, pre + py + post].map((ms) => Math.round(ms * 1000));
+  }
+
+  // Answers the next call of the running group with the worker's outcome text.
+  function answerCall(j: Job, text: string, stdout: string, prof: number[] | undefined, arrived: number) {
+    const r = j.requests[j.answered++];
+    if (r.stop) {
+      send({ id: r.id, ok: false, error: { kind: r.stop, type: r.stop, message: r.stop === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout });
+    } else if (text[0] === "3") {
+      // Skipped without a stop of its own: cannot happen, but an answer is owed.
+      send({ id: r.id, ok: false, error: { kind: "requeue", type: "requeue", message: "the call was not run" } });
+    } else {
+      const payload = text.slice(1);
+      send({ id: r.id, ok: true, exiting: text[0] === "1" || undefined, reply: tooLarge(payload) ? tooLargeItem() : payload, stdout, prof: profile(r, prof, arrived) });
+    }
+  }
+
+  // Ends this process after answering every request it holds: the running one with `kind`, calls of the group that
+  // finished but whose results are lost as "lost", and the rest as "requeue" so the library can send them to a fresh process.
   async function die(kind: string, message: string) {
     if (dying) return;
     dying = true;
+    const j = job;
     // "exiting" tells the library to send nothing more here; what it sent meanwhile is never started.
-    if (running?.op === "batch") await send({ id: running.id, ok: true, exiting: true, reply: batchPayload(kind, message), stdout: "" });
-    else if (running) await send({ id: running.id, ok: false, exiting: true, error: { kind, type: kind, message }, stdout: "" });
-    for (const r of queue) await send({ id: r.id, ok: false, exiting: true, error: { kind: "requeue", type: "requeue", message } });
-    if (!running && queue.length === 0) await send({ id: 0, ok: false, exiting: true, error: { kind, type: kind, message } });
-    await writing.catch(() => {});
+    if (j?.op === "batch") send({ id: j.requests[0].id, ok: true, exiting: true, reply: batchPayload(kind, message), stdout: "" });
+    else if (j?.op === "call") {
+      const [first, texts] = spilled();
+      for (let k = j.answered - first; k >= 0 && k < texts.length; k++) answerCall(j, texts[k], "", undefined, 0);
+      const done = Math.min(Atomics.load(progress, 0), j.requests.length);
+      while (j.answered < done) send({ id: j.requests[j.answered++].id, ok: false, exiting: true, error: { kind: "lost", type: "lost", message: lostMessage("call") } });
+      if (j.answered < j.requests.length) {
+        const r = j.requests[j.answered++];
+        const verdict = r.stop && kind !== "memory" && kind !== "fatal" ? r.stop : kind;
+        send({ id: r.id, ok: false, exiting: true, error: { kind: verdict, type: verdict, message }, stdout: "" });
+      }
+      queue.unshift(...j.requests.slice(j.answered));
+    } else if (j) send({ id: j.requests[0].id, ok: false, exiting: true, error: { kind, type: kind, message }, stdout: "" });
+    for (const r of queue) send({ id: r.id, ok: false, exiting: true, error: { kind: "requeue", type: "requeue", message } });
+    if (!j && queue.length === 0) send({ id: 0, ok: false, exiting: true, error: { kind, type: kind, message } });
+    await channel.flush();
     // Exiting with unread input on the socket would reset the connection and could drop the replies above:
     // half-close, let the library read them and hang up, and exit then (or after a bound).
-    try {
-      await conn.closeWrite();
-    } catch {
-      // already closed
-    }
+    await channel.closeWrite();
     setTimeout(() => ended(kind === "fatal" ? 2 : 3), 2000);
     await drained;
     ended(kind === "fatal" ? 2 : 3);
   }
 
-  function clearTimers() {
-    clearTimeout(deadlineTimer);
-    clearInterval(graceTimer);
-    clearInterval(memoryTimer);
-    deadlineTimer = graceTimer = memoryTimer = undefined;
+  // JavaScript allocations bypass the WebAssembly cap; the resident size is the backstop. Reading it costs about a
+  // millisecond, so it is read on a slow timer, and only while the worker has work.
+  let memoryTimer: ReturnType<typeof setInterval> | undefined;
+  function watchMemory() {
+    if (memoryTimer !== undefined) return;
+    memoryTimer = setInterval(() => {
+      if (!job) {
+        clearInterval(memoryTimer);
+        memoryTimer = undefined;
+        return;
+      }
+      if (Deno.memoryUsage().rss > config.memoryBytes * 2 + 256 * 1024 * 1024) {
+        die("memory", "the sandbox process exceeded its memory budget and was ended");
+      }
+    }, 200);
   }
 
-  // The interrupt is meant for this request only, and Python acts on it only while the request's own code runs.
-  // The grace period counts from when it could act: the later of the stop and Python entering the call (on a
-  // loaded machine the worker may take a while to get there), with a bound for a worker that never does.
-  function stop(reason: "timeout" | "cancelled") {
-    if (!running || stopReason) return;
-    const r = running;
-    stopReason = reason;
+  // Deadlines of calls and batch inputs: one timer, re-armed only when a deadline earlier than the armed one appears.
+  // When it fires it looks at what runs now (the worker's progress says which call and since when).
+  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  let deadlineAt = Infinity;
+  function armDeadline(at: number) {
+    if (deadlineTimer !== undefined && deadlineAt <= at) return;
+    clearTimeout(deadlineTimer);
+    deadlineAt = at;
+    deadlineTimer = setTimeout(onDeadline, Math.max(0, at - Date.now()));
+  }
+
+  function onDeadline() {
+    deadlineTimer = undefined;
+    deadlineAt = Infinity;
+    const j = job;
+    if (!j || (j.op !== "call" && j.op !== "batch")) return;
+    const done = Atomics.load(progress, 0);
+    const k = j.op === "call" ? done : 0;
+    if (k >= j.requests.length) return;
+    const now = Date.now();
+    if (j.op === "batch" && done !== j.reported) {
+      // Tells the library the process is making progress through a long batch.
+      j.reported = done;
+      send({ id: 0, progress: done });
+    }
+    const timeout = j.requests[k].timeoutMs ?? 0;
+    if (timeout > 0) {
+      // The current call or input began when the one before it finished.
+      const at = j.start + (done === 0 ? 0 : Atomics.load(progress, 1)) + timeout;
+      if (now >= at) stop(j, k, "timeout");
+      else armDeadline(at);
+    }
+    // Calls after the current one begin no earlier than now.
+    const later = j.op === "call" ? j.requests.slice(k + 1).map((r) => r.timeoutMs ?? 0).filter((t) => t > 0) : [];
+    if (later.length > 0) armDeadline(now + Math.min(...later));
+  }
+
+  // The interrupt is meant for this request only, and Python acts on it only while the request's own code runs; a
+  // call of a group that has not begun is skipped instead. The grace period counts from when Python could act: the
+  // later of the stop and Python entering the call (on a loaded machine the worker may take a while to get there),
+  // with a bound for a worker that never does.
+  function stop(j: Job, k: number, reason: "timeout" | "cancelled") {
+    const r = j.requests[k];
+    if (r.stop) return;
+    r.stop = reason;
+    const isCall = j.op === "call";
+    if (isCall) {
+      Atomics.store(cancelView, k, 1);
+      // Not begun (and seen as such after the flag was set): the worker skips it, no interrupt needed.
+      if (Atomics.load(progress, 0) < k) return;
+    }
     Atomics.store(controlView, 0, r.seq!);
     Atomics.store(interruptView, 0, 2);
     const stoppedAt = performance.now();
     let actingSince = Atomics.load(controlView, 1) === r.seq ? stoppedAt : undefined;
-    graceTimer = setInterval(() => {
-      if (running !== r) return;
+    const grace = setInterval(() => {
+      if (job !== j || (isCall && Atomics.load(progress, 0) > k)) {
+        clearInterval(grace);
+        return;
+      }
       const now = performance.now();
       if (actingSince === undefined && Atomics.load(controlView, 1) === r.seq) actingSince = now;
       const overdue = actingSince !== undefined
         ? now - actingSince >= config.graceMs
         : now - stoppedAt >= Math.max(5000, config.graceMs * 10);
       if (!overdue) return;
+      clearInterval(grace);
       die(reason, reason === "timeout"
         ? "the call did not stop after the interrupt; the sandbox process was ended"
         : "the call was cancelled and did not stop after the interrupt; the sandbox process was ended");
     }, Math.max(1, Math.min(25, config.graceMs)));
   }
 
-  // The timeout covers each input of a batch on its own: when it fires, an input that finished meanwhile moves
-  // the deadline to the current input's start plus the timeout.
-  function armDeadline(timeoutMs: number) {
-    let seen = -1;
-    const check = () => {
-      const done = Atomics.load(progress, 0);
-      if (done !== seen) {
-        seen = done;
-        const wait = batchStart + (done === 0 ? 0 : Atomics.load(progress, 1)) + timeoutMs - Date.now();
-        if (wait > 0) {
-          deadlineTimer = setTimeout(check, wait);
-          // Tells the library the process is making progress through a long batch.
-          send({ id: 0, progress: done });
-          return;
-        }
-      }
-      stop("timeout");
+  // A load, doctest or install: the deadline counts the function's own time, from when Python enters the call, not
+  // the runtime's work before it (a first doctest imports its modules, which on a loaded machine can take seconds).
+  function armEntryDeadline(j: Job) {
+    const r = j.requests[0];
+    const arm = () => {
+      if (job !== j) return;
+      if (Atomics.load(controlView, 1) === r.seq) setTimeout(() => job === j && stop(j, 0, "timeout"), r.timeoutMs!);
+      else setTimeout(arm, 5);
     };
-    deadlineTimer = setTimeout(check, timeoutMs);
+    arm();
   }
 
   function next() {
-    if (running || dying) return;
-    const r = queue.shift();
-    if (!r) return;
-    running = r;
-    stopReason = undefined;
-    r.seq = seq = seq % 2147483647 + 1;
+    if (job || dying || queue.length === 0) return;
+    const op = queue[0].op;
+    let n = 1;
+    if (op === "call") while (n < queue.length && n < MAX_GROUP && queue[n].op === "call") n++;
+    const requests = queue.splice(0, n);
+    const j: Job = job = { id: ++jobs, op, requests, start: Date.now(), answered: 0, reported: -1 };
+    for (const r of requests) r.seq = seq = seq % 2147483647 + 1;
+    cancelView.fill(0, 0, n);
     Atomics.store(controlView, 0, 0);
-    items = [];
-    batchStart = Date.now();
+    Atomics.store(interruptView, 0, 0);
     Atomics.store(progress, 0, 0);
     Atomics.store(progress, 1, 0);
-    Atomics.store(interruptView, 0, 0);
-    if (r.op === "batch" && r.timeoutMs && r.timeoutMs > 0) {
-      armDeadline(r.timeoutMs);
-    } else if (r.op !== "load" && r.timeoutMs && r.timeoutMs > 0) {
-      // The deadline counts the function's own time: from when Python enters the call, not the runtime's work
-      // before it (a first doctest imports its modules, which on a loaded machine can take seconds).
-      const arm = () => {
-        if (running !== r) return;
-        deadlineTimer = Atomics.load(controlView, 1) === r.seq ? setTimeout(() => stop("timeout"), r.timeoutMs!) : setTimeout(arm, 5);
-      };
-      arm();
+    items = [];
+    watchMemory();
+    if (op === "call" || op === "batch") {
+      const timeouts = requests.map((r) => r.timeoutMs ?? 0).filter((t) => t > 0);
+      if (timeouts.length > 0) armDeadline(j.start + Math.min(...timeouts));
+    } else if (op !== "load" && (requests[0].timeoutMs ?? 0) > 0) {
+      armEntryDeadline(j);
     }
-    // JavaScript allocations bypass the WebAssembly cap; the resident size is the backstop.
-    memoryTimer = setInterval(() => {
-      if (Deno.memoryUsage().rss > config.memoryBytes * 2 + 256 * 1024 * 1024) {
-        die("memory", "the sandbox process exceeded its memory budget and was ended");
-      }
-    }, 100);
-    if (config.profile) r.tp = performance.now();
-    worker.postMessage({ type: r.op, id: r.id, seq: r.seq, code: r.code, function: r.function, args: r.args, start: batchStart });
+    if (config.profile) for (const r of requests) r.tp = performance.now();
+    if (op === "call") {
+      worker.postMessage({ type: "calls", id: j.id, start: j.start, calls: requests.map((r) => ({ seq: r.seq, args: r.args })) });
+    } else {
+      const r = requests[0];
+      worker.postMessage({ type: op, id: j.id, seq: r.seq, code: r.code, function: r.function, args: r.args, start: j.start });
+    }
   }
 
-  // [host in, host residence, worker before Python, Python, worker after Python, host out, worker residence], in µs.
-  function profile(r: Request, m: { prof?: number[] }, arrived: number): number[] | undefined {
-    if (!config.profile || !m.prof || r.t0 === undefined || r.tp === undefined) return undefined;
-    const now = performance.now();
-    const [pre, py, post] = m.prof;
-    return [r.tp - r.t0, now - r.t0, pre, py, post, now - arrived, pre + py + post].map((ms) => Math.round(ms * 1000));
+  function finish(j: Job) {
+    job = undefined;
+    Atomics.store(controlView, 0, 0);
+    Atomics.store(interruptView, 0, 0);
+    // Calls of the group the worker did not run (after one that spent the process) go back to the head of the line.
+    if (j.op === "call" && j.answered < j.requests.length) queue.unshift(...j.requests.slice(j.answered));
   }
 
   worker.onmessage = (e: MessageEvent) => {
@@ -270,39 +409,43 @@ async function serve() {
       die("fatal", "the sandbox process failed and was ended: " + String(m.message).slice(0, 2000));
       return;
     }
-    if (!running || m.id !== running.id) return;
+    const j = job;
+    if (!j || m.id !== j.id || dying) return;
+    if (j.op === "call" && m.texts) {
+      const arrived = config.profile ? performance.now() : 0;
+      const texts: string[] = m.texts;
+      for (let i = 0; i < texts.length; i++) answerCall(j, texts[i], m.outs[i], m.profs?.[i], arrived);
+    }
     if (m.type === "items") {
-      for (const t of m.texts as string[]) items.push(t);
+      if (j.op !== "call") {
+        for (const t of m.texts as string[]) items.push(t);
+      }
       return;
     }
     if (m.type !== "reply") return;
-    const arrived = config.profile ? performance.now() : 0;
-    const r = running;
-    const reason = stopReason;
-    clearTimers();
-    Atomics.store(controlView, 0, 0);
-    Atomics.store(interruptView, 0, 0);
+    const r = j.requests[0];
     // WebAssembly memory never shrinks: after a MemoryError this process is only a liability.
-    const spent = r.op === "batch" ? items.some((t) => t[0] === "1") : m.text[0] === "1";
-    if (reason === "cancelled" || (reason === "timeout" && r.op !== "batch")) {
-      running = undefined;
-      stopReason = undefined;
-      send({ id: r.id, ok: false, error: { kind: reason, type: reason, message: reason === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: m.stdout });
-    } else if (r.op === "batch") {
+    let spent: boolean;
+    if (j.op === "call") {
+      spent = m.spent === true;
+    } else if (j.op === "batch") {
+      spent = items.some((t) => t[0] === "1");
       // The input the deadline interrupted gets a timeout; the inputs after it were not run and go back to the library.
-      if (reason === "timeout" && items.length > 0 && items[items.length - 1][0] === "2") {
+      if (r.stop === "timeout" && items.length > 0 && items[items.length - 1][0] === "2") {
         items[items.length - 1] = "0" + hostItem("timeout", "the input exceeded its timeout and was interrupted");
       }
-      const payload = batchPayload(undefined, "");
-      running = undefined;
-      stopReason = undefined;
-      send({ id: r.id, ok: true, exiting: spent || undefined, reply: payload, stdout: m.stdout });
+      if (r.stop === "cancelled") send({ id: r.id, ok: false, error: { kind: "cancelled", type: "cancelled", message: "the call was cancelled" }, stdout: m.stdout });
+      else send({ id: r.id, ok: true, exiting: spent || undefined, reply: batchPayload(undefined, ""), stdout: m.stdout });
     } else {
-      running = undefined;
-      stopReason = undefined;
-      const text: string = m.text.slice(1);
-      send({ id: r.id, ok: true, exiting: spent || undefined, reply: tooLarge(text) ? tooLargeItem() : text, stdout: m.stdout, prof: profile(r, m, arrived) });
+      spent = m.text[0] === "1";
+      if (r.stop) {
+        send({ id: r.id, ok: false, error: { kind: r.stop, type: r.stop, message: r.stop === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: m.stdout });
+      } else {
+        const text: string = m.text.slice(1);
+        send({ id: r.id, ok: true, exiting: spent || undefined, reply: tooLarge(text) ? tooLargeItem() : text, stdout: m.stdout });
+      }
     }
+    finish(j);
     if (spent) {
       die("memory", "an earlier call ran out of memory; the sandbox process was recycled");
       return;
@@ -316,37 +459,30 @@ async function serve() {
 
   // Moved, not copied: a 30 MB copy would cost time at start and memory for as long as the process lives.
   worker.postMessage(
-    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false, profile: config.profile === true },
+    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, cancel, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false, profile: config.profile === true },
     snapshotBytes ? [snapshotBytes.buffer] : [],
   );
   snapshotBytes = undefined;
 
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of conn.readable) {
+  for await (const requests of channel.requests()) {
     if (dying) continue;
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (!line) continue;
-      const req: Request = JSON.parse(line);
+    for (const req of requests) {
       if (config.profile) req.t0 = performance.now();
-      if (req.op === "cancel") {
-        if (running && running.id === req.target) stop("cancelled");
-        else {
-          const i = queue.findIndex((q) => q.id === req.target);
-          if (i >= 0) {
-            const [dropped] = queue.splice(i, 1);
-            send({ id: dropped.id, ok: false, error: { kind: "cancelled", type: "cancelled", message: "the call was cancelled" } });
-          }
-        }
+      if (req.op !== "cancel") {
+        queue.push(req);
         continue;
       }
-      queue.push(req);
-      next();
+      const k = job ? job.requests.findIndex((q) => q.id === req.target) : -1;
+      if (job && k >= job.answered) stop(job, k, "cancelled");
+      else {
+        const i = queue.findIndex((q) => q.id === req.target);
+        if (i >= 0) {
+          const [dropped] = queue.splice(i, 1);
+          send({ id: dropped.id, ok: false, error: { kind: "cancelled", type: "cancelled", message: "the call was cancelled" } });
+        }
+      }
     }
+    next();
   }
   readerDone();
   // The library closed the channel: nothing more to do.

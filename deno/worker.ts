@@ -10,6 +10,7 @@ type Init = {
   control: SharedArrayBuffer;
   progress: Int32Array;
   spill: SharedArrayBuffer;
+  cancel: SharedArrayBuffer;
   maxResultBytes: number;
   snapshot?: Uint8Array;
   makeSnapshot: boolean;
@@ -116,6 +117,9 @@ let maxResultBytes = 0;
 // The running batch's outcomes not yet handed to the host: sent every millisecond or 64 outcomes, so a batch
 // costs few messages and a process that dies loses at most the last moment's results.
 let pending: string[] = [];
+// Beside each pending outcome of a group of calls: its captured output and (timing mode) its durations.
+let pendingOut: string[] = [];
+let pendingProf: number[][] = [];
 // A copy of the pending outcomes in memory the host can read, for when this worker gets stuck in an input (a C loop
 // past its timeout): the host then still has every outcome before it. Header: [bytes used, index of the first].
 let spillHeader: Int32Array;
@@ -129,8 +133,10 @@ let batchStart = 0;
 const post = self.postMessage.bind(self);
 
 function flush() {
-  if (pending.length > 0) post({ type: "items", id: pendingId, texts: pending });
+  if (pending.length > 0) post({ type: "items", id: pendingId, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
   pending = [];
+  pendingOut = [];
+  pendingProf = [];
   Atomics.store(spillHeader, 0, 0);
   Atomics.store(spillHeader, 1, done);
   lastFlush = performance.now();
@@ -146,8 +152,9 @@ function spill(text: string): boolean {
   return true;
 }
 
-function emit(text: string): boolean {
+function emit(text: string, out = ""): boolean {
   pending.push(text);
+  pendingOut.push(out);
   done++;
   Atomics.store(progress, 1, Date.now() - batchStart);
   Atomics.store(progress, 0, done);
@@ -175,6 +182,9 @@ function lockDown() {
 }
 let compiled: any;
 let functionName = "";
+// Code with no coroutine in sight is called directly; only code that may await needs a promising (stack-switching) call.
+let awaits = true;
+let cancelFlags: Uint8Array;
 let stdout: string[] = [];
 let stdoutSize = 0;
 const STDOUT_CAP = 64 * 1024;
@@ -213,6 +223,7 @@ async function init(msg: Init) {
   progress = msg.progress;
   spillHeader = new Int32Array(msg.spill, 0, 2);
   spillBytes = new Uint8Array(msg.spill, 8);
+  cancelFlags = new Uint8Array(msg.cancel);
   maxResultBytes = msg.maxResultBytes;
   const options: Record<string, unknown> = {
     indexURL: msg.indexDir,
@@ -255,6 +266,19 @@ function reply(id: number, text: string, prof?: number[]) {
   post({ type: "reply", id, text, stdout: takeStdout(), prof });
 }
 
+function beginItems(id: number, start: number) {
+  pending = [];
+  pendingOut = [];
+  pendingProf = [];
+  pendingId = id;
+  done = 0;
+  batchBytes = 0;
+  batchStart = start;
+  lastFlush = performance.now();
+  Atomics.store(spillHeader, 0, 0);
+  Atomics.store(spillHeader, 1, 0);
+}
+
 self.onmessage = async (e: MessageEvent) => {
   const received = profiling ? performance.now() : 0;
   const msg = e.data;
@@ -285,33 +309,51 @@ self.onmessage = async (e: MessageEvent) => {
           compiled?.destroy?.();
           compiled = co;
           functionName = msg.function;
+          awaits = /\b(async|await|run_sync|asyncio)\b/.test(msg.code);
         }
         reply(msg.id, text);
         break;
       }
-      case "call": {
-        if (!profiling) {
-          reply(msg.id, await entry.call.callPromising(compiled, functionName, msg.args, msg.seq));
-          break;
+      case "calls": {
+        // A group of calls, run one after another; each outcome goes to the host as soon as a few are ready (and
+        // to the spill at once), so a process that dies loses at most the last moment's results.
+        beginItems(msg.id, msg.start);
+        const calls: { seq: number; args: string }[] = msg.calls;
+        let spent = false;
+        for (let k = 0; k < calls.length; k++) {
+          // Skipped: cancelled, or past its deadline, before it began.
+          if (Atomics.load(cancelFlags, k) !== 0) {
+            emit("3");
+            continue;
+          }
+          const before = profiling ? performance.now() : 0;
+          const text: string = awaits
+            ? await entry.call.callPromising(compiled, functionName, calls[k].args, calls[k].seq)
+            : entry.call(compiled, functionName, calls[k].args, calls[k].seq);
+          if (profiling) {
+            const after = performance.now();
+            pendingProf.push([before - received, after - before, 0]);
+          }
+          emit(text, takeStdout());
+          if (text[0] === "1") {
+            spent = true;
+            break;
+          }
         }
-        const before = performance.now();
-        const text = await entry.call.callPromising(compiled, functionName, msg.args, msg.seq);
-        const after = performance.now();
-        reply(msg.id, text, [before - received, after - before, performance.now() - after]);
+        // The last outcomes travel with the reply itself: one message for a group that ran quickly.
+        post({ type: "reply", id: msg.id, spent, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
+        pending = [];
+        pendingOut = [];
+        pendingProf = [];
+        Atomics.store(spillHeader, 0, 0);
+        Atomics.store(spillHeader, 1, done);
         break;
       }
       case "doctest":
         reply(msg.id, await entry.doctest.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
       case "batch":
-        pending = [];
-        pendingId = msg.id;
-        done = 0;
-        batchBytes = 0;
-        batchStart = msg.start;
-        lastFlush = performance.now();
-        Atomics.store(spillHeader, 0, 0);
-        Atomics.store(spillHeader, 1, 0);
+        beginItems(msg.id, msg.start);
         await entry.batch.callPromising(compiled, functionName, msg.args, emit, msg.seq);
         flush();
         reply(msg.id, "");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -218,22 +219,45 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         throw new PythonExecutionException(functionName, type, message, item.GetProperty("traceback").GetString() ?? "", code, output);
     }
 
+    // Checked where the text lies (no document is built): a call's arguments are read by Python, not here.
     private static void RequireJson(string json, JsonValueKind kind, string parameter)
     {
+        var max = Encoding.UTF8.GetMaxByteCount(json.Length);
+        byte[]? rented = null;
+        Span<byte> buffer = max <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(max));
         try
         {
-            using var doc = JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind == kind) return;
+            var reader = new Utf8JsonReader(buffer[..Encoding.UTF8.GetBytes(json, buffer)]);
+            var start = kind == JsonValueKind.Array ? JsonTokenType.StartArray : JsonTokenType.StartObject;
+            if (reader.Read() && reader.TokenType == start)
+            {
+                reader.Skip();
+                if (!reader.Read()) return;
+            }
         }
         catch (JsonException)
         {
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         }
 
         throw new ArgumentException($"Expected a JSON {kind.ToString().ToLowerInvariant()}.", parameter);
     }
 
-    internal static string FunctionKey(string code, string functionName) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(functionName + "\0" + code)))[..32];
+    // The key of a function's process, hashed once per piece of code: a call looks it up by the code it holds.
+    private static readonly ConcurrentDictionary<(string Code, string Name), string> s_keys = new();
+
+    internal static string FunctionKey(string code, string functionName)
+    {
+        if (s_keys.TryGetValue((code, functionName), out var key)) return key;
+        key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(functionName + "\0" + code)))[..32];
+        // Bounded: an application that makes code without end does not keep it all.
+        if (s_keys.Count >= 4096) s_keys.Clear();
+        s_keys[(code, functionName)] = key;
+        return key;
+    }
 
     /// <summary>Ends every process this sandbox started; processes still starting are ended at once.</summary>
     public async ValueTask DisposeAsync()

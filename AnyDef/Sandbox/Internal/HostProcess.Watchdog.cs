@@ -22,7 +22,7 @@ internal sealed partial class HostProcess
 
     private void WatchCpu()
     {
-        if (!_pending.IsEmpty || _deathReason is not null || Volatile.Read(ref _lastSend) == 0)
+        if (InFlight > 0 || _deathReason is not null || Volatile.Read(ref _lastSend) == 0)
         {
             _idleSince = 0;
             return;

@@ -10,36 +10,22 @@ using Microsoft.Extensions.Logging;
 namespace AnyDefNet.Sandbox.Internal;
 
 /// <summary>
-/// One Deno host process holding one Python interpreter, driven over a private Unix socket. Requests are pipelined
-/// and matched to replies by id; each request gets exactly one outcome, even when the process dies.
+/// One Deno host process holding one Python interpreter, driven over a private Unix socket: its lifecycle (start,
+/// watchdog, death, crash diagnosis). The protocol (framing, ids, requests in flight) is its <see cref="HostChannel"/>;
+/// each request gets exactly one outcome, even when the process dies.
 /// </summary>
-internal sealed partial class HostProcess : IAsyncDisposable
+internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
 {
-    private static long s_nextId;
-    private readonly ConcurrentDictionary<long, Pending> _pending = new();
     private readonly CancellationTokenSource _kill = new();
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly StringBuilder _log = new();
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SandboxOptions _options;
     private readonly ILogger _logger;
     private NetworkStream? _stream;
+    private HostChannel? _channel;
     private Timer? _watchdog;
-    private long _lastProgress = Environment.TickCount64;
     private string? _deathReason;
     private volatile bool _exiting;
-
-    private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout, string Op)
-    {
-        public BridgeProfile.Sample? Profile { get; init; }
-    }
-
-    // A partial reply that grew by this much since the last progress is a result still arriving.
-    private const int ProgressBytes = 64 * 1024;
-
-    // Room beside the result in one reply: the captured output, a traceback, the envelope.
-    private const int FramingBytes = 1024 * 1024;
 
     private HostProcess(SandboxOptions options, ILogger logger)
     {
@@ -54,7 +40,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public bool IsAlive => _deathReason is null && !_exiting;
 
     /// <summary>Requests sent and not yet answered.</summary>
-    public int InFlight => _pending.Count;
+    public int InFlight => _channel?.InFlight ?? 0;
 
     /// <summary>When this process last got a request, for least-recently-used eviction.</summary>
     public long LastUsed { get; private set; } = Environment.TickCount64;
@@ -102,8 +88,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
             host._stream = new NetworkStream(await accept.ConfigureAwait(false), ownsSocket: true);
             var connected = System.Diagnostics.Stopwatch.GetTimestamp();
-            _ = host.ReadLoopAsync();
-            await host._ready.Task.WaitAsync(startTimeout.Token).ConfigureAwait(false);
+            host.Connect(host._stream);
+            await host._channel!.Ready.WaitAsync(startTimeout.Token).ConfigureAwait(false);
             logger.LogDebug("Sandbox host {Pid} ready in {Total:0} ms: launch {Launch:0} ms, until connected {Connect:0} ms, until Python was ready {Ready:0} ms",
                 host.ProcessId, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 System.Diagnostics.Stopwatch.GetElapsedTime(started, launched).TotalMilliseconds,
@@ -211,279 +197,52 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends one request; the task ends with the reply, a typed failure, or the caller's cancellation.</summary>
-    public async Task<HostReply> SendAsync(string op, TimeSpan timeout, CancellationToken cancellationToken, string? code = null, string? function = null, string? args = null)
+    // The protocol runs over whatever stream connected the host; a host that died while connecting has failed already.
+    private void Connect(Stream stream)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (_deathReason is not null)
+        var channel = new HostChannel(stream, _options, this);
+        // A full fence: either this sees the death, or the death sees the channel.
+        Interlocked.Exchange(ref _channel, channel);
+        if (_deathReason is { } reason) channel.FailStart(new SandboxUnavailableException($"The sandbox host ended while starting ({reason}). Host output: {LogTail()}"));
+        channel.Start(ProcessId);
+    }
+
+    /// <summary>Sends one request; the task ends with the reply, a typed failure, or the caller's cancellation.</summary>
+    public Task<HostReply> SendAsync(string op, TimeSpan timeout, CancellationToken cancellationToken, string? code = null, string? function = null, string? args = null)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<HostReply>(cancellationToken);
+        if (_deathReason is not null || _channel is not { } channel)
         {
             // A retired process never ran this request: it is safe to send to another.
-            if (_exiting) return HostReply.Failure("requeue", _deathReason);
-            throw Crashed();
+            if (_exiting) return Task.FromResult(HostReply.Failure("requeue", _deathReason ?? "the sandbox process is ending"));
+            return Task.FromException<HostReply>(Crashed());
         }
 
-        var id = Interlocked.Increment(ref s_nextId);
-        var pending = new Pending(new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously), timeout, op) { Profile = BridgeProfile.Current.Value };
-        if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
-        _pending[id] = pending;
         Volatile.Write(ref _lastSend, Environment.TickCount64);
         LastUsed = Environment.TickCount64;
-
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("id", id);
-            w.WriteString("op", op);
-            if (code is not null) w.WriteString("code", code);
-            if (function is not null) w.WriteString("function", function);
-            if (args is not null) w.WriteString("args", args);
-            w.WriteNumber("timeoutMs", Timeouts.Milliseconds(timeout));
-            w.WriteEndObject();
-        }
-        buffer.Write("\n"u8);
-
-        using var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.Register(() => Cancel(id, cancellationToken))
-            : default;
-        try
-        {
-            await WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
-            if (pending.Profile is { } sample) sample.Written = System.Diagnostics.Stopwatch.GetTimestamp();
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
-        {
-            MarkDead("the channel to the sandbox host broke: " + ex.Message);
-        }
-
-        return await pending.Completion.Task.ConfigureAwait(false);
+        return channel.SendAsync(op, timeout, cancellationToken, code, function, args);
     }
 
-    private void Cancel(long id, CancellationToken token)
-    {
-        if (!_pending.TryRemove(id, out var p)) return;
-        p.Completion.TrySetCanceled(token);
-        var line = Encoding.UTF8.GetBytes($"{{\"id\":0,\"op\":\"cancel\",\"target\":{id}}}\n");
-        _ = WriteAsync(line).ContinueWith(static _ => { }, TaskScheduler.Default);
-    }
+    void HostChannel.IOwner.Exiting() => _exiting = true;
 
-    private async Task WriteAsync(ReadOnlyMemory<byte> bytes)
-    {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            await _stream!.WriteAsync(bytes).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>The most bytes one reply line may have: the result limit with room for escaping (a JSON text inside a
-    /// JSON string, UTF-8) and framing. A longer line is a broken host.</summary>
-    internal static long MaxLineBytes(SandboxOptions options) => Math.Min(Array.MaxLength - 1L, (long)options.MaxResultBytes * 3 + FramingBytes);
-
-    // Lines are read into a small buffer; a line longer than it is kept as a chain of chunks (never copied to grow)
-    // and parsed where it lies, so a large reply costs about its own size.
-    private const int SmallBuffer = 64 * 1024;
-    private const int LargeChunk = 1024 * 1024;
-
-    private async Task ReadLoopAsync()
-    {
-        var limit = MaxLineBytes(_options);
-        var buffer = new byte[SmallBuffer];
-        var chunks = new List<byte[]>();
-        long chunked = 0;
-        int start = 0, end = 0, scanned = 0;
-        long marked = 0;
-        try
-        {
-            while (true)
-            {
-                var newline = buffer.AsSpan(scanned, end - scanned).IndexOf((byte)'\n');
-                if (newline >= 0)
-                {
-                    var lineEnd = scanned + newline;
-                    var ok = chunks.Count == 0
-                        ? Handle(new ReadOnlySequence<byte>(buffer, start, lineEnd - start))
-                        : Handle(Chain(chunks, buffer, lineEnd));
-                    if (!ok) return;
-                    if (chunks.Count > 0)
-                    {
-                        // The memory of a large reply goes as soon as it has been read.
-                        chunks.Clear();
-                        chunked = 0;
-                        var rest = end - (lineEnd + 1);
-                        var small = new byte[Math.Max(SmallBuffer, rest)];
-                        Buffer.BlockCopy(buffer, lineEnd + 1, small, 0, rest);
-                        buffer = small;
-                        start = scanned = 0;
-                        end = rest;
-                    }
-                    else
-                    {
-                        start = scanned = lineEnd + 1;
-                    }
-
-                    marked = 0;
-                    continue;
-                }
-
-                scanned = end;
-                var pending = chunked + (end - start);
-                if (pending > limit)
-                {
-                    MarkDead($"the sandbox host sent a reply of more than {limit} bytes, past the result limit of {_options.MaxResultBytes} bytes " +
-                        $"({nameof(SandboxOptions)}.{nameof(SandboxOptions.MaxResultBytes)}) with room for framing");
-                    return;
-                }
-
-                if (pending - marked >= ProgressBytes && !_pending.IsEmpty)
-                {
-                    // A large result still arriving: the host is answering.
-                    Volatile.Write(ref _lastProgress, Environment.TickCount64);
-                    marked = pending;
-                }
-
-                if (end == buffer.Length)
-                {
-                    if (start > 0)
-                    {
-                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                        end -= start;
-                        scanned = end;
-                        start = 0;
-                    }
-                    else
-                    {
-                        // A full buffer that holds part of one line becomes a link of its chain.
-                        chunks.Add(buffer);
-                        chunked += end;
-                        buffer = GC.AllocateUninitializedArray<byte>(LargeChunk);
-                        start = end = scanned = 0;
-                    }
-                }
-
-                var read = await _stream!.ReadAsync(buffer.AsMemory(end)).ConfigureAwait(false);
-                if (read == 0) break;
-                end += read;
-            }
-
-            await SettleAsync().ConfigureAwait(false);
-            MarkDead("the sandbox host closed its channel");
-        }
-        catch (Exception ex)
-        {
-            try
-            {
-                await SettleAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                MarkDead("the channel to the sandbox host failed: " + ex.Message);
-            }
-        }
-    }
-
-    private static ReadOnlySequence<byte> Chain(List<byte[]> chunks, byte[] last, int lastLength)
-    {
-        var first = new Link(chunks[0], 0);
-        var tail = first;
-        foreach (var chunk in chunks.Skip(1)) tail = tail.Append(chunk);
-        tail = tail.Append(last.AsMemory(0, lastLength));
-        return new ReadOnlySequence<byte>(first, 0, tail, lastLength);
-    }
-
-    private sealed class Link : ReadOnlySequenceSegment<byte>
-    {
-        public Link(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Link Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Link(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
-
-    /// <summary>Gives one line to the request it answers; false when the line was not understood and the host is ended.</summary>
-    private bool Handle(ReadOnlySequence<byte> bytes)
-    {
-        if (bytes.IsEmpty) return true;
-        if (HostReply.ReadLine(bytes, out var problem) is not { } line)
-        {
-            MarkDead($"the sandbox host sent {problem}");
-            return false;
-        }
-
-        if (line.Ready)
-        {
-            _ready.TrySetResult();
-            return true;
-        }
-
-        if (line.Exiting) _exiting = true;
-        if (line.Id is not { } id)
-        {
-            MarkDead("the sandbox host sent a reply without a numeric \"id\"");
-            return false;
-        }
-
-        // A reply for no request we hold (a cancelled one, or the host's own notice) is not progress.
-        if (!_pending.TryGetValue(id, out var pending)) return true;
-        if (HostReply.From(line, pending.Op, out problem) is not { } reply)
-        {
-            MarkDead($"the sandbox host sent {problem} for a '{pending.Op}' request");
-            return false;
-        }
-
-        Volatile.Write(ref _lastProgress, Environment.TickCount64);
-        if (pending.Profile is { } sample)
-        {
-            sample.Read = System.Diagnostics.Stopwatch.GetTimestamp();
-            sample.Host = line.Profile;
-        }
-
-        if (_pending.TryRemove(new(id, pending)))
-        {
-            if (!pending.Completion.TrySetResult(reply)) reply.Dispose();
-        }
-        else
-        {
-            reply.Dispose();
-        }
-
-        return true;
-    }
+    void HostChannel.IOwner.Broken(string reason) => MarkDead(reason);
 
     // A host that did not announce its exit has crashed or been killed: give the process a moment to end, so the
     // error can name the real cause (exit code, its last output, the kernel's memory verdict).
-    private Task SettleAsync() => _exiting ? Task.CompletedTask : Task.WhenAny(_exited.Task, Task.Delay(1000));
+    Task HostChannel.IOwner.SettleAsync() => _exiting ? Task.CompletedTask : Task.WhenAny(_exited.Task, Task.Delay(1000));
 
     private void Watch()
     {
         try
         {
             WatchCpu();
-            if (_pending.IsEmpty || _deathReason is not null) return;
-            long longest = 0;
-            foreach (var p in _pending.Values)
-            {
-                // A call without a deadline may run as long as it likes (it can still be cancelled).
-                if (Timeouts.IsInfinite(p.Timeout)) return;
-                longest = Math.Max(longest, Timeouts.Milliseconds(p.Timeout));
-            }
+            if (_deathReason is not null || _channel?.LongestTimeoutMilliseconds() is not { } longest) return;
 
             // The host waits for the interrupt to be able to act (Python entering the call) for up to EntryWait before it
             // counts the grace; only past all of that is a silent host stuck.
             var grace = (long)_options.InterruptGrace.TotalMilliseconds;
             var limit = longest + Math.Max(5000, grace * 10) + grace + 1000;
-            if (Environment.TickCount64 - Volatile.Read(ref _lastProgress) > limit)
+            if (Environment.TickCount64 - _channel.LastProgress > limit)
             {
                 MarkDead("the sandbox host stopped answering and was killed");
             }
@@ -515,15 +274,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
         // Kill first: nothing the host sends from here on is read.
         try { _kill.Cancel(); } catch (ObjectDisposedException) { }
-        foreach (var id in _pending.Keys)
-        {
-            if (!_pending.TryRemove(id, out var p)) continue;
-            // After the host announced its exit it starts nothing new: those requests are safe to send elsewhere.
-            if (_exiting) p.Completion.TrySetResult(HostReply.Failure("requeue", reason));
-            else p.Completion.TrySetException(Crashed());
-        }
-
-        _ready.TrySetException(new SandboxUnavailableException($"The sandbox host ended while starting ({reason}). Host output: {LogTail()}"));
+        // After the host announced its exit it starts nothing new: the requests in flight are safe to send elsewhere.
+        _channel?.FailAll(_exiting, reason, Crashed);
+        _channel?.FailStart(new SandboxUnavailableException($"The sandbox host ended while starting ({reason}). Host output: {LogTail()}"));
         _watchdog?.Dispose();
         _stream?.Dispose();
     }

@@ -63,13 +63,67 @@ def _anydef_compile(code, name):
         params = []
         for p in _inspect.signature(fn).parameters.values():
             params.append({"name": p.name, "kind": p.kind.name, "has_default": p.default is not p.empty})
+        _anydef_shared[:] = [co, ns] if _anydef_keeps_no_state(co, ns) else [None, None]
         return co, "0" + _anydef_encoder.encode({"ok": True, "params": params})
     except BaseException as e:
         return None, _anydef_flag(e) + _anydef_error(e)
 
+# A fresh namespace per call is a promise: one call's module-level state never reaches the next. Executing the module
+# again for every call keeps it, at about half the cost of a small call. Code that provably keeps no state in its
+# namespace gets the same guarantee without that: its module body only binds names (no call runs at import), every
+# name is bound to a function, a module or an immutable constant, no function has a mutable default, and no code in it
+# rebinds a global, sets an attribute, or reaches for a namespace (globals(), __globals__, exec, getattr, frames...).
+# Anything else is executed afresh for every call, as before.
+_anydef_shared = [None, None]
+_anydef_immutable = (int, float, complex, str, bytes, bool, type(None), range, type(Ellipsis))
+_anydef_risky_names = frozenset({
+    "globals", "vars", "locals", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr",
+    "__globals__", "__dict__", "__defaults__", "__kwdefaults__", "__code__", "__closure__", "__builtins__",
+    "f_globals", "f_locals", "f_back", "_getframe", "currentframe", "stack", "get_referrers", "get_objects",
+    "tb_frame", "gi_frame", "cr_frame",
+})
+
+def _anydef_frozen(value, depth=0):
+    if isinstance(value, _anydef_immutable):
+        return True
+    if type(value) in (tuple, frozenset) and depth < 8:
+        return all(_anydef_frozen(v, depth + 1) for v in value)
+    return False
+
+def _anydef_quiet_code(co, module):
+    import dis
+    if _anydef_risky_names.intersection(co.co_names):
+        return False
+    for ins in dis.get_instructions(co):
+        op = ins.opname
+        if op in ("STORE_GLOBAL", "DELETE_GLOBAL", "STORE_ATTR", "DELETE_ATTR") or (module and op.startswith("CALL")):
+            return False
+    return all(_anydef_quiet_code(c, False) for c in co.co_consts if hasattr(c, "co_code"))
+
+def _anydef_keeps_no_state(co, ns):
+    import types
+    try:
+        if not _anydef_quiet_code(co, True):
+            return False
+        for key, value in ns.items():
+            if key in ("__name__", "__builtins__") or _anydef_frozen(value):
+                continue
+            if isinstance(value, (types.ModuleType, types.BuiltinFunctionType)):
+                continue
+            if type(value) is types.FunctionType and value.__globals__ is ns and not value.__dict__ and value.__closure__ is None \
+                    and _anydef_frozen(value.__defaults__ or ()) and _anydef_frozen(tuple((value.__kwdefaults__ or {}).values())):
+                continue
+            return False
+        return True
+    except Exception:
+        return False
+
 def _anydef_invoke(co, name, args):
-    ns = {"__name__": "__anydef__", "__builtins__": _b}
-    exec(co, ns)
+    if _anydef_shared[0] is co:
+        ns = _anydef_shared[1]
+    else:
+        ns = {"__name__": "__anydef__", "__builtins__": _b}
+        exec(co, ns)
     r = ns[name](*args[0], **args[1])
     if _inspect.iscoroutine(r):
         from pyodide.ffi import run_sync

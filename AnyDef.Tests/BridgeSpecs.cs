@@ -1,0 +1,98 @@
+using AnyDefNet.Tests.Infrastructure;
+using FluentAssertions;
+
+namespace AnyDefNet.Tests;
+
+/// <summary>Calls that travel together (pipelined, run as one group by the host) keep everything a single call has.</summary>
+[Collection(SandboxCollection.Name)]
+public sealed class BridgeSpecs(SandboxFixture fixture)
+{
+    private PythonSandbox Sandbox => fixture.Sandbox;
+
+    [Theory]
+    [InlineData("n = 0\ndef f(x):\n    global n\n    n += 1\n    return n\n", "a global counter")]
+    [InlineData("seen = []\ndef f(x):\n    seen.append(x)\n    return len(seen)\n", "a module-level list")]
+    [InlineData("def f(x, acc=[]):\n    acc.append(x)\n    return len(acc)\n", "a mutable default argument")]
+    [InlineData("def f(x):\n    f.calls = getattr(f, 'calls', 0) + 1\n    return f.calls\n", "an attribute on the function")]
+    [InlineData("class C:\n    n = 0\ndef f(x):\n    C.n += 1\n    return C.n\n", "a class attribute")]
+    [InlineData("def f(x):\n    globals()['n'] = globals().get('n', 0) + 1\n    return globals()['n']\n", "globals()")]
+    public async Task Module_level_state_of_one_call_never_reaches_the_next_even_when_calls_are_pipelined(string code, string because)
+    {
+        var sequential = new List<string>();
+        for (var i = 0; i < 3; i++) sequential.Add((await Sandbox.RunAsync(code, "f", $"[{i}]")).ResultJson);
+        var pipelined = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Sandbox.RunAsync(code, "f", $"[{i}]")));
+
+        sequential.Should().AllBe("1", because);
+        pipelined.Select(r => r.ResultJson).Should().AllBe("1", because);
+    }
+
+    [Fact]
+    public async Task Module_level_output_is_printed_by_every_call()
+    {
+        const string code = "print('loading')\ndef f(x):\n    return x\n";
+
+        var outputs = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Sandbox.RunAsync(code, "f", $"[{i}]")));
+
+        outputs.Select(r => r.Output.Trim()).Should().AllBe("loading");
+        outputs.Select(r => r.ResultJson).Should().Equal(Enumerable.Range(0, 8).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task Pipelined_calls_each_keep_their_own_timeout_cancellation_and_result()
+    {
+        const string code = "def work(kind, x):\n    if kind == 'spin':\n        while True:\n            pass\n    if kind == 'raise':\n        raise ValueError(str(x))\n    return x * 2\n";
+        await Sandbox.RunAsync(code, "work", "[\"ok\", 0]");
+        var pid = Sandbox.ProcessIdOf(code, "work");
+        using var cancelled = new CancellationTokenSource();
+
+        // One call that must time out, queued calls behind it (one of them cancelled while it waits), and one that raises.
+        var spin = Sandbox.RunAsync(code, "work", "[\"spin\", 0]", timeout: TimeSpan.FromMilliseconds(400));
+        var calls = Enumerable.Range(1, 40).Select(i => i switch
+        {
+            7 => Sandbox.RunAsync(code, "work", "[\"spin\", 7]", cancellationToken: cancelled.Token),
+            13 => Sandbox.RunAsync(code, "work", "[\"raise\", 13]"),
+            _ => Sandbox.RunAsync(code, "work", $"[\"ok\", {i}]"),
+        }).ToList();
+        cancelled.CancelAfter(TimeSpan.FromMilliseconds(100));
+
+        await spin.Invoking(t => t).Should().ThrowAsync<SandboxTimeoutException>();
+        await calls[6].Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
+        (await calls[12].Invoking(t => t).Should().ThrowAsync<PythonExecutionException>()).Which.PythonType.Should().Be("ValueError");
+        foreach (var i in Enumerable.Range(1, 40).Where(i => i is not 7 and not 13))
+        {
+            (await calls[i - 1]).ResultJson.Should().Be((i * 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Sandbox.ProcessIdOf(code, "work").Should().Be(pid, "an interrupted call leaves its process serving the others");
+    }
+
+    [Fact]
+    public async Task A_call_that_ends_its_process_mid_group_fails_alone_and_the_calls_around_it_succeed()
+    {
+        const string code = "def maybe_exit(x):\n    if x < 0:\n        import os\n        os._exit(1)\n    return x\n";
+        await Sandbox.RunAsync(code, "maybe_exit", "[0]");
+        var firstPid = Sandbox.ProcessIdOf(code, "maybe_exit");
+
+        var before = Enumerable.Range(1, 10).Select(i => Sandbox.RunAsync(code, "maybe_exit", $"[{i}]")).ToList();
+        var crash = Sandbox.RunAsync(code, "maybe_exit", "[-1]");
+        var after = Enumerable.Range(11, 10).Select(i => Sandbox.RunAsync(code, "maybe_exit", $"[{i}]")).ToList();
+
+        await crash.Invoking(t => t).Should().ThrowAsync<SandboxCrashedException>();
+        (await Task.WhenAll(after)).Select(r => r.ResultJson).Should().Equal(Enumerable.Range(11, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var earlier = await Task.WhenAll(before.Select(async t =>
+        {
+            try
+            {
+                return (await t).ResultJson;
+            }
+            catch (SandboxCrashedException)
+            {
+                // A call that finished just before the crash, whose result had not left the process yet, is reported lost.
+                return "lost";
+            }
+        }));
+        earlier.Select((r, i) => r == "lost" || r == (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).Should().AllBeEquivalentTo(true, "each call has its own outcome");
+        earlier.Should().Contain(r => r != "lost", "the outcomes handed over before the crash are kept");
+        Sandbox.ProcessIdOf(code, "maybe_exit").Should().NotBe(firstPid, "the process that ended was replaced");
+    }
+}

@@ -7,13 +7,15 @@ namespace AnyDefNet.Benchmarks;
 
 /// <summary>
 /// A warm call through the bridge against its floor, measured side by side: the same function called by Pyodide
-/// inside one Deno process (JSON in and out, no socket, no worker). The ratio column is the bridge's cost.
+/// inside one Deno process (JSON in and out, no socket, no worker). The ratio column is the bridge's cost. The same
+/// run measures 16 tasks pipelining calls and a batch, per call, so that every figure has its baseline beside it.
 /// </summary>
 public class BridgeBaselineBenchmarks
 {
     private const int InProcessCalls = 2_000;
     private PythonSandbox _sandbox = null!;
     private Process _inProcess = null!;
+    private List<string> _batch = null!;
 
     [Params("add", "sieve")]
     public string Function { get; set; } = "add";
@@ -25,6 +27,7 @@ public class BridgeBaselineBenchmarks
     {
         _sandbox = new PythonSandbox(SandboxOptions.Default with { SpareProcesses = 0 });
         for (var i = 0; i < 3_000; i++) await _sandbox.RunAsync(Code, Function, "[1, 2]");
+        _batch = [.. Enumerable.Range(0, 1000).Select(i => PythonSandbox.Pack($"[{i}, 1]", null))];
 
         var runtime = await RuntimeLocation.ResolveAsync(SandboxOptions.Default, CancellationToken.None);
         var script = Path.Combine(AppContext.BaseDirectory, "inprocess.ts");
@@ -59,6 +62,18 @@ public class BridgeBaselineBenchmarks
 
     [Benchmark(Description = "warm call through the bridge")]
     public async Task<string> WarmCall() => (await _sandbox.RunAsync(Code, Function, "[1, 2]")).ResultJson;
+
+    [Benchmark(Description = "pipelined, 16 tasks (per call)", OperationsPerInvoke = 16 * 64)]
+    public async Task Pipelined()
+    {
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async t =>
+        {
+            for (var i = 0; i < 64; i++) await _sandbox.RunAsync(Code, Function, "[1, 2]");
+        }));
+    }
+
+    [Benchmark(Description = "batch of 1,000 (per input)", OperationsPerInvoke = 1000)]
+    public async Task Batch() => await _sandbox.CallBatchAsync(Code, Function, _batch, TimeSpan.FromSeconds(30), CancellationToken.None);
 
     private void RunInProcess(int calls)
     {

@@ -13,6 +13,13 @@ if (args.Contains("--profile"))
     return;
 }
 
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --flat-memory       host memory over 200,000 calls
+if (args.Contains("--flat-memory"))
+{
+    await AnyDefNet.Benchmarks.FlatMemoryBenchmark.RunAsync(args);
+    return;
+}
+
 if (args.Contains("--memory"))
 {
     await AnyDefNet.Benchmarks.MemoryBenchmark.RunAsync(args);

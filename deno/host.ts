@@ -302,7 +302,8 @@ async function serve() {
       send({ id: 0, progress: done });
     }
     const timeout = j.requests[k].timeoutMs ?? 0;
-    if (timeout > 0) {
+    // A call already stopped is the grace period's business now.
+    if (timeout > 0 && !j.requests[k].stop) {
       // The current call or input began when the one before it finished.
       const at = j.start + (done === 0 ? 0 : Atomics.load(progress, 1)) + timeout;
       if (now >= at) stop(j, k, "timeout");

@@ -199,6 +199,8 @@ internal sealed class HostTransport : IDisposable
     public void Dispose()
     {
         _listener.Dispose();
+        // The host has read the secret (or will never connect): it opens nothing any more.
+        if (_secret is not null) CryptographicOperations.ZeroMemory(_secret);
         if (_socketDirectory is not null) RemoveDirectory(_socketDirectory);
     }
 

@@ -231,14 +231,16 @@ public sealed partial class PythonSandbox
         }, TaskScheduler.Default);
     }
 
-    /// <summary>A spare (one still starting included), else a new process in a free slot that no call waits for; else null.</summary>
+    /// <summary>A spare (one still starting included), else a new process in a free slot; null while any call waits for a process.</summary>
     private Task<HostProcess>? TakeHostForReplica()
     {
         if (_disposed || !_runtime.IsValueCreated || !_runtime.Value.IsCompletedSuccessfully) return null;
-        if (_spares.TryDequeue(out var spare)) return spare;
         lock (_slotLock)
         {
-            if (_waiting > 0 || _live >= Options.MaxProcesses) return null;
+            // A call waiting for a process of its own comes first: a replica only speeds up a function that has one.
+            if (_waiting > 0) return null;
+            if (_spares.TryDequeue(out var spare)) return spare;
+            if (_live >= Options.MaxProcesses) return null;
             _live++;
         }
 

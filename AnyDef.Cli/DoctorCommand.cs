@@ -69,6 +69,11 @@ internal static class DoctorCommand
                     "Deno's permissions remain the only wall");
             }
 
+            // The channel to each host: a Unix socket, or loopback TCP with a one-time secret (Windows, or when chosen).
+            Line(true, "channel", SandboxOptions.Default.EffectiveTransport == SandboxTransport.Tcp
+                ? "loopback TCP on 127.0.0.1 with a one-time secret per host (SandboxOptions.Transport)"
+                : "a private Unix socket per host (SandboxOptions.Transport = Tcp selects loopback TCP)");
+
             var modelOk = await CheckModelAsync(Line, ct);
             if (!modelOk && exit == ExitCodes.Success) exit = ExitCodes.GenerationFailed;
 

@@ -143,6 +143,7 @@ public sealed class CliSpecs : FakeModelSpecs
         lines.Should().Contain(l => l.StartsWith("OK   sandbox  first call", StringComparison.Ordinal) && l.Contains("round trip p50"));
         lines.Should().Contain(l => l.StartsWith("OK   model", StringComparison.Ordinal) && l.Contains("/models reachable"));
         lines.Should().Contain(l => l.StartsWith("OK   store", StringComparison.Ordinal));
+        lines.Should().Contain(l => l.StartsWith("OK   channel  a private Unix socket per host", StringComparison.Ordinal));
         lines.Should().Contain(Sandbox.Internal.OsSandbox.Bwrap is null
             ? l => l.StartsWith("WARN os-wall  off: install bubblewrap", StringComparison.Ordinal)
             : l => l.StartsWith("OK   os-wall  on:", StringComparison.Ordinal));

@@ -41,6 +41,21 @@ public sealed class OptionsSpecs
     }
 
     [Fact]
+    public void Processes_per_function_and_the_transport_are_validated_with_the_other_sandbox_options()
+    {
+        var options = SandboxOptions.Default with { MaxProcessesPerFunction = 0, Transport = (SandboxTransport)7, MaxProcesses = 0 };
+
+        var make = () => new PythonSandbox(options);
+
+        make.Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("MaxProcessesPerFunction must be at least 1 (was 0)")
+            .And.Contain("Transport must be one of Automatic, UnixSocket, Tcp (was 7)")
+            .And.Contain("MaxProcesses must be at least 1");
+        SandboxOptions.Default.MaxProcessesPerFunction.Should().Be(Math.Min(Environment.ProcessorCount, 4));
+        SandboxOptions.Default.EffectiveTransport.Should().Be(OperatingSystem.IsWindows() ? SandboxTransport.Tcp : SandboxTransport.UnixSocket);
+    }
+
+    [Fact]
     public void Equal_sandbox_options_share_one_sandbox_and_different_ones_do_not()
     {
         var a = PythonSandbox.GetShared(SandboxOptions.Default with { MaxProcesses = 3 });

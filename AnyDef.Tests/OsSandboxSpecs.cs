@@ -45,7 +45,7 @@ public sealed class OsSandboxSpecs
         return false;
     }
 
-    private static async Task<(JsonElement Seen, bool Accepted, bool Written, string Secret)> ProbeAsync(bool wall)
+    private static async Task<(JsonElement Seen, bool Accepted, bool Written, string Secret)> ProbeAsync(bool wall, SandboxTransport transport)
     {
         var dir = TestEnvironment.TempDir();
         var secret = Path.Combine(dir, "secret.txt");
@@ -61,6 +61,7 @@ public sealed class OsSandboxSpecs
             SpareProcesses = 0,
             UseOsSandbox = wall,
             BroadDenoPermissionsForTests = true,
+            Transport = transport,
         });
         var result = await sandbox.RunAsync(Probe, "probe", JsonSerializer.Serialize(new object[] { secret, outside, port }), timeout: TimeSpan.FromSeconds(20));
 
@@ -73,7 +74,7 @@ public sealed class OsSandboxSpecs
     {
         if (!WallAvailable()) return;
 
-        var (seen, accepted, written, secret) = await ProbeAsync(wall: true);
+        var (seen, accepted, written, secret) = await ProbeAsync(wall: true, SandboxTransport.UnixSocket);
 
         seen.GetProperty("read").GetString().Should().NotContain(secret).And.StartWith("denied");
         seen.GetProperty("wrote").GetBoolean().Should().BeFalse();
@@ -83,9 +84,24 @@ public sealed class OsSandboxSpecs
     }
 
     [Fact]
+    public async Task Over_tcp_the_os_layer_shares_only_the_network_so_a_broad_host_still_cannot_read_or_write_outside()
+    {
+        if (!WallAvailable()) return;
+
+        var (seen, accepted, written, secret) = await ProbeAsync(wall: true, SandboxTransport.Tcp);
+
+        seen.GetProperty("read").GetString().Should().NotContain(secret).And.StartWith("denied");
+        seen.GetProperty("wrote").GetBoolean().Should().BeFalse();
+        written.Should().BeFalse("no file appeared outside the sandbox");
+        // The host must reach the library's 127.0.0.1, so over TCP the network is Deno's wall alone (see TransportSpecs).
+        seen.GetProperty("connected").GetBoolean().Should().BeTrue("the network namespace is shared over TCP, as documented");
+        accepted.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Without_the_os_layer_the_same_broad_host_can_do_all_three_so_the_probe_is_real()
     {
-        var (seen, accepted, written, secret) = await ProbeAsync(wall: false);
+        var (seen, accepted, written, secret) = await ProbeAsync(wall: false, TestEnvironment.Sandbox.Transport);
 
         seen.GetProperty("read").GetString().Should().Be(secret);
         written.Should().BeTrue();

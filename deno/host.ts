@@ -6,6 +6,8 @@
 // then forceful: interrupt Python at the deadline, and end this process if the call has not stopped after
 // the grace period (a busy Worker cannot be terminated reliably, a process can).
 
+import { openChannel } from "./transport.ts";
+
 type Config = {
   socket: string;
   indexDir: string;
@@ -157,7 +159,7 @@ if (config.makeSnapshot) {
 }
 
 async function serve() {
-  const conn = await Deno.connect({ transport: "unix", path: config.socket });
+  const conn = await openChannel(config);
   const channel = new Channel(conn);
   const send = (message: unknown) => channel.send(message);
   let readerDone: () => void = () => {};

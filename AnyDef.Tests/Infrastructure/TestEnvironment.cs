@@ -6,7 +6,17 @@ namespace AnyDefNet.Tests.Infrastructure;
 public static class TestEnvironment
 {
     /// <summary>The sandbox settings all tests share, so its processes are started once per run.</summary>
-    public static readonly SandboxOptions Sandbox = SandboxOptions.Default with { MaxProcesses = 12, SpareProcesses = 2 };
+    /// <remarks>ANYDEF_TEST_TRANSPORT=tcp (or unix) runs every sandbox test over that transport.</remarks>
+    public static readonly SandboxOptions Sandbox = SandboxOptions.Default with { MaxProcesses = 12, SpareProcesses = 2, Transport = Transport() };
+
+    /// <summary>The transport the sandbox tests run over in this test run.</summary>
+    public static SandboxTransport Transport() => Environment.GetEnvironmentVariable("ANYDEF_TEST_TRANSPORT")?.ToLowerInvariant() switch
+    {
+        "tcp" => SandboxTransport.Tcp,
+        "unix" => SandboxTransport.UnixSocket,
+        null or "" => SandboxTransport.Automatic,
+        var other => throw new InvalidOperationException($"ANYDEF_TEST_TRANSPORT must be tcp or unix (was '{other}')."),
+    };
 
     /// <summary>Options pointed at <paramref name="server"/>, with a private cache so tests never see each other's code.</summary>
     public static AnyDefOptions Options(FakeChatServer server) => new()

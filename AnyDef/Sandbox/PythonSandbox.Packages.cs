@@ -32,7 +32,7 @@ public sealed partial class PythonSandbox
 
     /// <summary>The folder the process running this code reads its packages from, if one is running.</summary>
     internal string? PackageDirectoryOf(string code, string functionName) =>
-        _functions.TryGetValue(FunctionKey(code, functionName), out var entry) ? entry.Loaded?.Host.PackageDirectory : null;
+        _functions.TryGetValue(FunctionKey(code, functionName), out var group) ? group.Primary?.Host.PackageDirectory : null;
 
     // Runs in the function's own process before its code: the packages load after the snapshot, from the host's folder.
     private async Task InstallPackagesAsync(HostProcess host)

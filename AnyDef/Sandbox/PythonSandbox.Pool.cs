@@ -25,13 +25,19 @@ public sealed partial class PythonSandbox
 
     private sealed record LoadedFunction(HostProcess Host, IReadOnlyList<string> Parameters);
 
-    /// <summary>A function's process, shared by every call that needs it; abandoned when no caller waits for it any more.</summary>
+    /// <summary>One process of a function, shared by every call sent to it; abandoned when no caller waits for it any more.</summary>
     private sealed class FunctionEntry
     {
         private readonly Lazy<Task<LoadedFunction>> _load;
         private int _waiters;
 
-        public FunctionEntry(Func<FunctionEntry, Task<LoadedFunction>> start) => _load = new(() => start(this));
+        public FunctionEntry(FunctionGroup group, Func<FunctionEntry, Task<LoadedFunction>> start)
+        {
+            Group = group;
+            _load = new(() => start(this));
+        }
+
+        public FunctionGroup Group { get; }
 
         public CancellationTokenSource Abandon { get; } = new();
 
@@ -42,6 +48,12 @@ public sealed partial class PythonSandbox
         public bool IsLoaded => _load.IsValueCreated && _load.Value.IsCompletedSuccessfully;
 
         public LoadedFunction? Loaded => IsLoaded ? _load.Value.Result : null;
+
+        /// <summary>Not yet loaded and not failed: a caller may wait for it.</summary>
+        public bool IsPending => !_load.IsValueCreated || !_load.Value.IsCompleted;
+
+        /// <summary>Loaded and alive, or still starting: it counts towards the function's processes.</summary>
+        public bool IsLive => IsPending || Loaded?.Host.IsAlive == true;
 
         public async Task<LoadedFunction> WaitAsync(CancellationToken cancellationToken)
         {
@@ -57,13 +69,102 @@ public sealed partial class PythonSandbox
         }
     }
 
+    /// <summary>The processes of one function (its replicas): all run the same code, each in its own interpreter.</summary>
+    private sealed class FunctionGroup(string key)
+    {
+        private readonly Lock _lock = new();
+        private FunctionEntry[] _entries = [];
+        private bool _closed;
+        private int _growing;
+
+        public string Key { get; } = key;
+
+        /// <summary>Read without a lock on every call; replaced whole on every change.</summary>
+        public FunctionEntry[] Entries => Volatile.Read(ref _entries);
+
+        /// <summary>The oldest loaded, live process.</summary>
+        public LoadedFunction? Primary => Entries.Select(e => e.Loaded).FirstOrDefault(l => l?.Host.IsAlive == true);
+
+        public int LiveCount => Entries.Count(e => e.IsLive);
+
+        /// <summary>A process that is still starting, else a new one from <paramref name="create"/>; null once the group is closed.</summary>
+        public FunctionEntry? PendingOrNew(Func<FunctionGroup, FunctionEntry> create)
+        {
+            lock (_lock)
+            {
+                if (_closed) return null;
+                if (_entries.FirstOrDefault(e => e.IsPending) is { } pending) return pending;
+                var entry = create(this);
+                _entries = [.. _entries, entry];
+                return entry;
+            }
+        }
+
+        public bool TryAdd(FunctionEntry entry)
+        {
+            lock (_lock)
+            {
+                if (_closed) return false;
+                _entries = [.. _entries, entry];
+                return true;
+            }
+        }
+
+        /// <summary>Removes one process; the group closes (and leaves <paramref name="functions"/>) when it has none left.</summary>
+        public bool Remove(FunctionEntry entry, ConcurrentDictionary<string, FunctionGroup> functions)
+        {
+            lock (_lock)
+            {
+                if (!_entries.Contains(entry)) return false;
+                _entries = [.. _entries.Where(e => e != entry)];
+                if (_entries.Length == 0)
+                {
+                    _closed = true;
+                    functions.TryRemove(new(Key, this));
+                }
+
+                return true;
+            }
+        }
+
+        /// <summary>Takes every process out; nothing joins the group afterwards.</summary>
+        public FunctionEntry[] Close()
+        {
+            lock (_lock)
+            {
+                _closed = true;
+                var all = _entries;
+                _entries = [];
+                return all;
+            }
+        }
+
+        /// <summary>Whether this caller may start the one extra process allowed to start at a time.</summary>
+        public bool TryBeginGrowing() => Interlocked.CompareExchange(ref _growing, 1, 0) == 0;
+
+        public void EndGrowing() => Volatile.Write(ref _growing, 0);
+    }
+
+    /// <summary>
+    /// The process a call of this function goes to: the least busy of its loaded processes. When all of them are busy and
+    /// the function has fewer than <see cref="SandboxOptions.MaxProcessesPerFunction"/>, another one starts beside them
+    /// (from a spare or a free slot, never by evicting); until it is loaded, calls keep going to the ones there are.
+    /// </summary>
     private async Task<LoadedFunction> LoadAsync(string code, string functionName, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var key = FunctionKey(code, functionName);
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var entry = _functions.GetOrAdd(key, k => new FunctionEntry(e => StartFunctionAsync(k, e, code, functionName, timeout)));
+            var group = _functions.GetOrAdd(key, static k => new FunctionGroup(k));
+            if (LeastBusy(group) is { } ready)
+            {
+                if (ready.Host.InFlight > 0) TryGrow(group, code, functionName);
+                return ready;
+            }
+
+            var entry = group.PendingOrNew(g => new FunctionEntry(g, e => StartFunctionAsync(e, code, functionName, timeout, reserved: null)));
+            if (entry is null) continue; // closed meanwhile: a fresh group is in the map
             LoadedFunction function;
             try
             {
@@ -72,25 +173,88 @@ public sealed partial class PythonSandbox
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && entry.Abandon.IsCancellationRequested && !_disposed)
             {
                 // Every earlier caller gave up while this one joined: start afresh.
-                _functions.TryRemove(new(key, entry));
+                group.Remove(entry, _functions);
                 continue;
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
-                _functions.TryRemove(new(key, entry));
+                group.Remove(entry, _functions);
                 throw;
             }
 
             if (function.Host.IsAlive) return function;
-            _functions.TryRemove(new(key, entry));
+            group.Remove(entry, _functions);
         }
     }
 
+    private static LoadedFunction? LeastBusy(FunctionGroup group)
+    {
+        LoadedFunction? best = null;
+        var least = int.MaxValue;
+        foreach (var entry in group.Entries)
+        {
+            if (entry.Loaded is not { } loaded || !loaded.Host.IsAlive) continue;
+            var load = loaded.Host.InFlight;
+            if (load >= least) continue;
+            best = loaded;
+            least = load;
+            if (load == 0) break;
+        }
+
+        return best;
+    }
+
+    // Calls of this function queue behind busy processes: start one more for it where that costs no other function anything.
+    private void TryGrow(FunctionGroup group, string code, string functionName)
+    {
+        if (group.LiveCount >= Options.MaxProcessesPerFunction || !group.TryBeginGrowing()) return;
+        var host = TakeHostForReplica();
+        if (host is null)
+        {
+            group.EndGrowing();
+            return;
+        }
+
+        var entry = new FunctionEntry(group, e => StartFunctionAsync(e, code, functionName, Options.StartTimeout, host));
+        if (!group.TryAdd(entry))
+        {
+            group.EndGrowing();
+            _ = host.ContinueWith(static t => t.IsCompletedSuccessfully ? t.Result.DisposeAsync().AsTask() : Task.CompletedTask, TaskScheduler.Default);
+            return;
+        }
+
+        _logger.LogDebug("Starting another sandbox process for '{Function}': its {Count} process(es) are busy", functionName, group.LiveCount - 1);
+        _ = entry.Load.ContinueWith(t =>
+        {
+            group.EndGrowing();
+            if (!t.IsCompletedSuccessfully) group.Remove(entry, _functions);
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>A spare (one still starting included), else a new process in a free slot; null while any call waits for a process.</summary>
+    private Task<HostProcess>? TakeHostForReplica()
+    {
+        if (_disposed || !_runtime.IsValueCreated || !_runtime.Value.IsCompletedSuccessfully) return null;
+        lock (_slotLock)
+        {
+            // A call waiting for a process of its own comes first: a replica only speeds up a function that has one.
+            if (_waiting > 0) return null;
+            if (_spares.TryDequeue(out var spare)) return spare;
+            if (_live >= Options.MaxProcesses) return null;
+            _live++;
+        }
+
+        var (location, snapshot) = _runtime.Value.Result;
+        return LaunchAsync(location, snapshot, CancellationToken.None);
+    }
+
     // Runs without the caller's token: other callers may be waiting for the same process. It gives up when all have.
-    private async Task<LoadedFunction> StartFunctionAsync(string key, FunctionEntry entry, string code, string functionName, TimeSpan timeout)
+    private async Task<LoadedFunction> StartFunctionAsync(FunctionEntry entry, string code, string functionName, TimeSpan timeout, Task<HostProcess>? reserved)
     {
         await GetPackagesAsync(CancellationToken.None).ConfigureAwait(false);
-        var host = await AcquireHostAsync(functionName, timeout, entry.Abandon.Token).ConfigureAwait(false);
+        var host = reserved is null
+            ? await AcquireHostAsync(functionName, timeout, entry.Abandon.Token).ConfigureAwait(false)
+            : await reserved.ConfigureAwait(false);
         HostReply reply;
         try
         {
@@ -108,10 +272,8 @@ public sealed partial class PythonSandbox
             try
             {
                 var loaded = Loaded(host, reply, code, functionName);
-                _ = host.Exited.ContinueWith(_ =>
-                {
-                    if (_functions.TryGetValue(key, out var current) && current.Loaded?.Host == host) _functions.TryRemove(new(key, current));
-                }, TaskScheduler.Default);
+                // A process that ends takes only itself out of its function: the function's other processes serve on.
+                _ = host.Exited.ContinueWith(_ => entry.Group.Remove(entry, _functions), TaskScheduler.Default);
                 return loaded;
             }
             catch
@@ -216,15 +378,17 @@ public sealed partial class PythonSandbox
         return await LaunchAsync(location, snapshot, cancellationToken).ConfigureAwait(false);
     }
 
-    // Called with the slot lock held: retires the least recently used idle function process to free its slot.
+    // Called with the slot lock held: retires an idle function process to free its slot; extra processes of a function
+    // go first, then the least recently used.
     private void RetireIdle()
     {
-        var idle = _functions
-            .Select(kv => (kv.Key, Entry: kv.Value, Loaded: kv.Value.Loaded))
+        var idle = _functions.Values
+            .SelectMany(g => g.Entries.Select(e => (Group: g, Entry: e, e.Loaded)))
             .Where(x => x.Loaded is { } l && l.Host.IsAlive && l.Host.InFlight == 0)
-            .OrderBy(x => x.Loaded!.Host.LastUsed)
+            .OrderByDescending(x => x.Group.LiveCount > 1)
+            .ThenBy(x => x.Loaded!.Host.LastUsed)
             .FirstOrDefault();
-        if (idle.Loaded is null || !_functions.TryRemove(new(idle.Key, idle.Entry))) return;
+        if (idle.Loaded is null || !idle.Group.Remove(idle.Entry, _functions)) return;
         _retiring++;
         _logger.LogDebug("Retiring the idle sandbox process {Pid} to make room", idle.Loaded.Host.ProcessId);
         _ = idle.Loaded.Host.RetireAsync().AsTask();
@@ -282,9 +446,15 @@ public sealed partial class PythonSandbox
         freed.TrySetResult();
     }
 
-    /// <summary>The operating system id of the process that runs this code, if one is running.</summary>
+    /// <summary>The operating system id of the (oldest) process that runs this code, if one is running.</summary>
     internal int? ProcessIdOf(string code, string functionName) =>
-        _functions.TryGetValue(FunctionKey(code, functionName), out var entry) ? entry.Loaded?.Host.ProcessId : null;
+        _functions.TryGetValue(FunctionKey(code, functionName), out var group) ? group.Primary?.Host.ProcessId : null;
+
+    /// <summary>The operating system ids of every loaded process that runs this code.</summary>
+    internal IReadOnlyList<int> ProcessIdsOf(string code, string functionName) =>
+        _functions.TryGetValue(FunctionKey(code, functionName), out var group)
+            ? [.. group.Entries.Select(e => e.Loaded).Where(l => l?.Host.IsAlive == true).Select(l => l!.Host.ProcessId)]
+            : [];
 
     /// <summary>How many processes hold a slot (starting, spare or serving a function).</summary>
     internal int LiveProcesses

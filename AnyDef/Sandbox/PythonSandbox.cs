@@ -20,7 +20,7 @@ namespace AnyDefNet;
 public sealed partial class PythonSandbox : IAsyncDisposable
 {
     private static readonly ConcurrentDictionary<SandboxOptions, Lazy<PythonSandbox>> s_shared = new();
-    private readonly ConcurrentDictionary<string, FunctionEntry> _functions = new();
+    private readonly ConcurrentDictionary<string, FunctionGroup> _functions = new();
     private readonly ConcurrentQueue<Task<HostProcess>> _spares = new();
     private readonly Lock _spareLock = new();
     private readonly ILogger _logger;
@@ -144,9 +144,10 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     /// <summary>Ends the process of code that will not be used again (a rejected candidate).</summary>
     internal async Task ForgetAsync(string code, string functionName)
     {
-        if (_functions.TryRemove(FunctionKey(code, functionName), out var entry) && entry.Loaded is { } loaded)
+        if (!_functions.TryRemove(FunctionKey(code, functionName), out var group)) return;
+        foreach (var entry in group.Close())
         {
-            await loaded.Host.RetireAsync().ConfigureAwait(false);
+            if (entry.Loaded is { } loaded) await loaded.Host.RetireAsync().ConfigureAwait(false);
         }
     }
 
@@ -267,7 +268,7 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         _lifetime.Cancel();
         var hosts = new List<Task<HostProcess>>();
         while (_spares.TryDequeue(out var s)) hosts.Add(s);
-        foreach (var entry in _functions.Values)
+        foreach (var entry in _functions.Values.SelectMany(g => g.Close()))
         {
             entry.Abandon.Cancel();
             if (entry.Loaded is { } loaded) hosts.Add(Task.FromResult(loaded.Host));

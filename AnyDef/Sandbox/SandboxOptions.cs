@@ -84,9 +84,33 @@ public sealed record SandboxOptions
     /// library logs that once.</value>
     public bool UseOsSandbox { get; init; } = true;
 
+    /// <summary>The private channel between the library and each host process.</summary>
+    /// <value>The default is <see cref="SandboxTransport.Automatic"/>: loopback TCP with a one-time secret on Windows, a Unix
+    /// socket elsewhere.</value>
+    /// <remarks>With <see cref="SandboxTransport.Tcp"/> on Linux, the operating-system layer (<see cref="UseOsSandbox"/>) keeps every
+    /// namespace but the network one, so that the host can reach the library's 127.0.0.1; Deno's permission then names only
+    /// that address and port, and the Python worker has no network permission at all.</remarks>
+    public SandboxTransport Transport { get; init; } = SandboxTransport.Automatic;
+
+    /// <summary>The most processes one function may have. When every process of a function is busy and calls wait, the
+    /// sandbox starts another one for it (from a spare or a free slot within <see cref="MaxProcesses"/>) and sends each call
+    /// to the least busy; idle extra processes are the first ended when <see cref="MaxProcesses"/> needs room.</summary>
+    /// <value>The default is the number of processor cores, at most 4. One keeps every function in a single process.</value>
+    /// <remarks>Every process of a function runs that function's code only, each in its own interpreter, so module-level
+    /// state is never shared between them.</remarks>
+    public int MaxProcessesPerFunction { get; init; } = Math.Min(Environment.ProcessorCount, 4);
+
     // For tests of the OS layer only: the host and its Python worker get Deno's broadest permissions, so that only the
     // operating system's wall stands between the code and the machine.
     internal bool BroadDenoPermissionsForTests { get; init; }
+
+    // For tests of the TCP transport only: told the port of each listener before its host is launched.
+    internal Action<int>? TcpListeningForTests { get; init; }
+
+    /// <summary>The transport hosts started with these settings use on this operating system.</summary>
+    internal SandboxTransport EffectiveTransport => Transport == SandboxTransport.Automatic
+        ? (OperatingSystem.IsWindows() ? SandboxTransport.Tcp : SandboxTransport.UnixSocket)
+        : Transport;
 
     internal void Validate()
     {
@@ -109,6 +133,13 @@ public sealed record SandboxOptions
         if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1)) errors.Add($"{prefix}{nameof(StartTimeout)} must be positive and at most one day (was {StartTimeout}).");
         if (Packages is null) errors.Add($"{prefix}{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");
         if (PackageIndex is { Length: 0 }) errors.Add($"{prefix}{nameof(PackageIndex)} must not be empty (leave it null for the default).");
+        if (MaxProcessesPerFunction < 1) errors.Add($"{prefix}{nameof(MaxProcessesPerFunction)} must be at least 1 (was {MaxProcessesPerFunction}).");
+        if (!Enum.IsDefined(Transport)) errors.Add($"{prefix}{nameof(Transport)} must be one of {string.Join(", ", Enum.GetNames<SandboxTransport>())} (was {(int)Transport}).");
+        if (Transport == SandboxTransport.UnixSocket && OperatingSystem.IsWindows())
+        {
+            errors.Add($"{prefix}{nameof(Transport)} cannot be {nameof(SandboxTransport.UnixSocket)} on Windows, where Deno has no Unix sockets: use {nameof(SandboxTransport.Automatic)} or {nameof(SandboxTransport.Tcp)}.");
+        }
+
         if (MaxResultBytes is < 1024 or > 256 * 1024 * 1024) errors.Add($"{prefix}{nameof(MaxResultBytes)} must be between 1024 and {256 * 1024 * 1024} (was {MaxResultBytes}).");
         return errors;
     }

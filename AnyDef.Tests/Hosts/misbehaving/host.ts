@@ -2,6 +2,8 @@
 // positional argument of a call names what it does; "echo" answers properly. Its start can be made to fail or
 // hang by writing FAIL_START or SLOW_START into the worker.ts beside it.
 
+import { openChannel } from "./transport.ts";
+
 const config = JSON.parse(Deno.args[0]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -9,7 +11,7 @@ const marker = await Deno.readTextFile(config.workerPermissions.find((p: string)
 if (marker.includes("FAIL_START")) Deno.exit(7);
 if (marker.includes("SLOW_START")) await new Promise((r) => setTimeout(r, 60_000));
 
-const conn = await Deno.connect({ transport: "unix", path: config.socket });
+const conn = await openChannel(config);
 let writing = Promise.resolve();
 function write(text: string) {
   const bytes = encoder.encode(text);

@@ -40,6 +40,7 @@ internal sealed partial class HostProcess
     [
         .. WorkerReadPermissions(location, packageDirectory),
         location.HostScript,
+        location.TransportScript,
         .. socketPath is null ? Array.Empty<string>() : [socketPath],
         .. snapshotPath is null ? Array.Empty<string>() : [snapshotPath],
     ];
@@ -48,10 +49,11 @@ internal sealed partial class HostProcess
     internal static IReadOnlyList<string> WorkerReadPermissions(RuntimeLocation location, string? packageDirectory) =>
         [.. location.WorkerReadable, .. packageDirectory is null ? Array.Empty<string>() : [packageDirectory]];
 
-    private static string HostConfig(RuntimeLocation location, SandboxOptions options, string socketPath, string? snapshotPath, string? makeSnapshot, string? packageDirectory = null) =>
+    private static string HostConfig(RuntimeLocation location, SandboxOptions options, HostTransport? transport, string? snapshotPath, string? makeSnapshot, string? packageDirectory = null) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
-            ["socket"] = socketPath,
+            ["socket"] = transport?.SocketPath ?? "",
+            ["port"] = transport?.Port ?? 0,
             ["indexDir"] = location.PyodideDirectory + Path.DirectorySeparatorChar,
             ["moduleUrl"] = new Uri(Path.Combine(location.PyodideDirectory, "pyodide.mjs")).AbsoluteUri,
             ["workerPermissions"] = options.BroadDenoPermissionsForTests ? "inherit" : WorkerReadPermissions(location, packageDirectory),
@@ -83,7 +85,7 @@ internal sealed partial class HostProcess
         return string.Join(',', list);
     }
 
-    private void Launch(RuntimeLocation location, string[] args)
+    private void Launch(RuntimeLocation location, string[] args, HostTransport transport)
     {
         // Beneath Deno's permissions, the operating system's wall where bubblewrap works; else the library runs as before.
         var program = location.DenoPath;
@@ -95,7 +97,7 @@ internal sealed partial class HostProcess
         if (_options.UseOsSandbox && OsSandbox.Bwrap is { } bwrap)
         {
             program = bwrap;
-            arguments = OsSandbox.Arguments(location.DenoPath, denoArgs, HostVariables(location), bindsFrom: args);
+            arguments = OsSandbox.Arguments(location.DenoPath, denoArgs, HostVariables(location), bindsFrom: args, shareNetwork: transport.NeedsHostNetwork);
         }
         else if (_options.UseOsSandbox)
         {
@@ -103,10 +105,12 @@ internal sealed partial class HostProcess
         }
 
         // Standard streams are untrusted: sandboxed code can write there. Keep only a bounded tail for diagnostics.
+        // Standard input carries the transport's one-time secret (if any) and is then closed: the host reads it before
+        // any untrusted code exists, and that code finds it empty.
         var command = Cli.Wrap(program)
             .WithArguments(arguments)
             .WithEnvironmentVariables(e => HostEnvironment(e, location))
-            .WithStandardInputPipe(PipeSource.Null)
+            .WithStandardInputPipe(transport.StandardInput.IsEmpty ? PipeSource.Null : PipeSource.FromBytes(transport.StandardInput))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(AppendLog))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(AppendLog))
             .WithValidation(CommandResultValidation.None);

@@ -50,43 +50,36 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
 
     public static async Task<HostProcess> StartAsync(RuntimeLocation location, string? snapshotPath, SandboxOptions options, ILogger logger, CancellationToken cancellationToken)
     {
-        var socketDir = Directory.CreateTempSubdirectory($"{SocketDirectoryPrefix}{Environment.ProcessId}-").FullName;
-        PendingSocketDirectories.TryAdd(socketDir, 0);
-        var socketPath = Path.Combine(socketDir, "host.sock");
         var host = new HostProcess(options, logger);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var transport = HostTransport.Listen(options);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-            listener.Listen(1);
-
             host.PackageDirectory = CreatePackageDirectory(location);
-            var readable = ReadPermissions(location, socketPath, snapshotPath, host.PackageDirectory);
-            var config = HostConfig(location, options, socketPath, snapshotPath, makeSnapshot: null, host.PackageDirectory);
+            var readable = ReadPermissions(location, transport.SocketPath, snapshotPath, host.PackageDirectory);
+            var config = HostConfig(location, options, transport, snapshotPath, makeSnapshot: null, host.PackageDirectory);
             string[] args =
             [
                 .. CommonArguments(options),
-                // Deno wants read, write and net permission on a Unix socket path to connect to it; the socket is
-                // deleted once connected, so these name nothing that exists afterwards.
                 $"--allow-read={JoinPaths(readable)}",
-                $"--allow-write={socketPath}",
-                $"--allow-net=unix:{socketPath}",
+                .. transport.DenoPermissions,
                 location.HostScript,
                 config,
             ];
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            host.Launch(location, args);
+            host.Launch(location, args, transport);
             var launched = System.Diagnostics.Stopwatch.GetTimestamp();
 
             using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             startTimeout.CancelAfter(options.StartTimeout);
-            var accept = listener.AcceptAsync(startTimeout.Token).AsTask();
-            if (await Task.WhenAny(accept, host.Exited).ConfigureAwait(false) != accept)
+            try
             {
-                throw new SandboxUnavailableException($"The sandbox host exited before it connected. Host output: {host.LogTail()}");
+                host._stream = await transport.AcceptAsync(host.Exited, startTimeout.Token).ConfigureAwait(false);
+            }
+            catch (SandboxUnavailableException ex)
+            {
+                throw new SandboxUnavailableException($"{ex.Message} Host output: {host.LogTail()}");
             }
 
-            host._stream = new NetworkStream(await accept.ConfigureAwait(false), ownsSocket: true);
             var connected = System.Diagnostics.Stopwatch.GetTimestamp();
             host.Connect(host._stream);
             await host._channel!.Ready.WaitAsync(startTimeout.Token).ConfigureAwait(false);
@@ -111,11 +104,8 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
         }
         finally
         {
-            // Once connected (or failed) nobody else may connect: the socket's folder goes at once.
-            listener.Dispose();
-            TryDelete(socketPath);
-            TryDeleteDirectory(socketDir);
-            PendingSocketDirectories.TryRemove(socketDir, out _);
+            // Once connected (or failed) nobody else may connect: the listener and the socket's folder go at once.
+            transport.Dispose();
         }
     }
 
@@ -157,7 +147,7 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
     }
 
     // Folders of hosts still starting when the application ends would otherwise stay behind in the temp folder.
-    private static readonly ConcurrentDictionary<string, byte> PendingSocketDirectories = CreatePendingRegistry();
+    internal static readonly ConcurrentDictionary<string, byte> PendingSocketDirectories = CreatePendingRegistry();
 
     private static ConcurrentDictionary<string, byte> CreatePendingRegistry()
     {
@@ -179,7 +169,7 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
             $"--allow-read={JoinPaths(readable)}",
             $"--allow-write={snapshotPath}",
             location.HostScript,
-            HostConfig(location, options, socketPath: "", snapshotPath: null, makeSnapshot: snapshotPath),
+            HostConfig(location, options, transport: null, snapshotPath: null, makeSnapshot: snapshotPath),
         ];
         var stderr = new StringBuilder();
         var result = await Cli.Wrap(location.DenoPath)

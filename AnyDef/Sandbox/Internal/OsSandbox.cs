@@ -78,8 +78,10 @@ internal static class OsSandbox
     /// <param name="environment">The only environment variables the host gets.</param>
     /// <param name="bindsFrom">The Deno arguments whose <c>--allow-read</c> paths are bound read-only and whose
     /// <c>--allow-write</c> paths' folders are bound writable; by default <paramref name="denoArgs"/>.</param>
+    /// <param name="shareNetwork">Whether the host keeps the library's network namespace (for the loopback TCP transport,
+    /// whose listener is on the library's 127.0.0.1); every other namespace is still new.</param>
     public static List<string> Arguments(string deno, IReadOnlyList<string> denoArgs, IEnumerable<KeyValuePair<string, string?>> environment,
-        IReadOnlyList<string>? bindsFrom = null)
+        IReadOnlyList<string>? bindsFrom = null, bool shareNetwork = false)
     {
         bindsFrom ??= denoArgs;
         var writable = Values(bindsFrom, "--allow-write=").Select(p => Path.GetDirectoryName(p)!).Distinct().ToList();
@@ -93,6 +95,7 @@ internal static class OsSandbox
             "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv", "--chdir", "/",
             "--proc", "/proc", "--dev", "/dev",
         ];
+        if (shareNetwork) args.Insert(1, "--share-net");
         foreach (var (name, value) in environment) args.AddRange(["--setenv", name, value ?? ""]);
         foreach (var p in SystemPaths) args.AddRange(["--ro-bind-try", p, p]);
         args.AddRange(["--ro-bind", deno, deno]);

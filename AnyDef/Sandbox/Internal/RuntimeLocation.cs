@@ -7,11 +7,13 @@ namespace AnyDefNet.Sandbox.Internal;
 internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory, string HostDirectory, string CacheDirectory)
 {
     private static readonly string[] PyodideFiles = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", "pyodide.mjs"];
-    private static readonly string[] HostFiles = ["host.ts", "worker.ts", "runtime.py", "package.json", "package-lock.json"];
+    private static readonly string[] HostFiles = ["host.ts", "worker.ts", "transport.ts", "runtime.py", "package.json", "package-lock.json"];
 
     public string HostScript => Path.Combine(HostDirectory, "host.ts");
 
     public string WorkerScript => Path.Combine(HostDirectory, "worker.ts");
+
+    public string TransportScript => Path.Combine(HostDirectory, "transport.ts");
 
     /// <summary>The Python half of the runtime, which the worker loads into each interpreter.</summary>
     public string RuntimeScript => Path.Combine(HostDirectory, "runtime.py");
@@ -25,18 +27,12 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
 
     public static async Task<RuntimeLocation> ResolveAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new SandboxUnavailableException("The AnyDef sandbox does not run on Windows yet (its private channel is a Unix socket). " +
-                "Run the application on Linux or macOS, or under WSL.");
-        }
-
         var cacheDir = CacheRoot(options);
         var hostDir = options.HostDirectory ?? await ExtractHostAsync(cacheDir, cancellationToken).ConfigureAwait(false);
-        if (!File.Exists(Path.Combine(hostDir, "host.ts")) || !File.Exists(Path.Combine(hostDir, "worker.ts")) || !File.Exists(Path.Combine(hostDir, "runtime.py")))
+        if (!File.Exists(Path.Combine(hostDir, "host.ts")) || !File.Exists(Path.Combine(hostDir, "worker.ts")) || !File.Exists(Path.Combine(hostDir, "runtime.py")) || !File.Exists(Path.Combine(hostDir, "transport.ts")))
         {
             throw new SandboxUnavailableException(
-                $"The AnyDef sandbox host scripts (host.ts, worker.ts, runtime.py) are not in '{hostDir}'. Point " +
+                $"The AnyDef sandbox host scripts (host.ts, worker.ts, transport.ts, runtime.py) are not in '{hostDir}'. Point " +
                 $"{nameof(SandboxOptions)}.{nameof(SandboxOptions.HostDirectory)} at the repository's deno/ folder, or leave it unset.");
         }
 

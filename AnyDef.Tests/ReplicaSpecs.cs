@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AnyDefNet.Sandbox.Internal;
+using AnyDefNet.Tests.Infrastructure;
+using FluentAssertions;
+
+namespace AnyDefNet.Tests;
+
+/// <summary>
+/// A hot function uses more than one process: when its calls queue, the sandbox starts another process for it (up to
+/// <see cref="SandboxOptions.MaxProcessesPerFunction"/>) and spreads the calls; each process is its own interpreter.
+/// </summary>
+public sealed class ReplicaSpecs
+{
+    // Each interpreter draws its own token once (JavaScript globals outlive a call's Python namespace), so the tokens
+    // seen tell how many processes served the calls.
+    private const string Code = """
+        def slow(seconds):
+            import js, time
+            if not hasattr(js.globalThis, "replica_token"):
+                js.globalThis.replica_token = str(js.Math.random())
+            time.sleep(seconds)
+            return js.globalThis.replica_token
+        """;
+
+    // A private copy of the host scripts, so that this test's Deno processes (and no one else's) carry its path.
+    private static async Task<(SandboxOptions Options, string Marker)> OptionsAsync(int perFunction)
+    {
+        var runtime = await RuntimeLocation.ResolveAsync(TestEnvironment.Sandbox, CancellationToken.None);
+        var dir = TestEnvironment.TempDir();
+        foreach (var file in new[] { runtime.HostScript, runtime.WorkerScript, runtime.TransportScript })
+        {
+            File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
+        }
+
+        return (TestEnvironment.Sandbox with { HostDirectory = dir, MaxProcesses = 4, SpareProcesses = 1, MaxProcessesPerFunction = perFunction }, dir);
+    }
+
+    // Waves of parallel slow calls, until as many processes as expected served them (or enough waves passed).
+    private static async Task<HashSet<string>> ServeWavesAsync(PythonSandbox sandbox, int until, int waves)
+    {
+        var tokens = new HashSet<string>();
+        for (var wave = 0; wave < waves && tokens.Count < until; wave++)
+        {
+            var calls = Enumerable.Range(0, 6).Select(_ => sandbox.RunAsync(Code, "slow", "[0.2]", timeout: TimeSpan.FromSeconds(60)));
+            foreach (var result in await Task.WhenAll(calls)) tokens.Add(JsonSerializer.Deserialize<string>(result.ResultJson)!);
+        }
+
+        return tokens;
+    }
+
+    // This test's own Deno processes, once a spare that is still being launched has appeared.
+    private static async Task<int> DenoProcessesAsync(string marker, int expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (ProcessTree.DenoDescendants(marker).Count != expected && DateTime.UtcNow < deadline) await Task.Delay(100);
+        return ProcessTree.DenoDescendants(marker).Count;
+    }
+
+    [Fact]
+    public async Task With_two_processes_per_function_slow_parallel_calls_are_served_by_two_processes()
+    {
+        // Arrange
+        var (options, marker) = await OptionsAsync(perFunction: 2);
+        await using var sandbox = new PythonSandbox(options);
+
+        // Act
+        var tokens = await ServeWavesAsync(sandbox, until: 2, waves: 30);
+
+        // Assert
+        tokens.Should().HaveCount(2, "a second process started when calls queued, and took calls");
+        var pids = sandbox.ProcessIdsOf(Code, "slow");
+        pids.Should().HaveCount(2);
+        (await DenoProcessesAsync(marker, 2 + 1)).Should().Be(2 + 1, "two processes serve the function, and one spare waits");
+    }
+
+    [Fact]
+    public async Task With_one_process_per_function_every_call_goes_to_the_same_process()
+    {
+        // Arrange
+        var (options, marker) = await OptionsAsync(perFunction: 1);
+        await using var sandbox = new PythonSandbox(options);
+
+        // Act
+        var tokens = await ServeWavesAsync(sandbox, until: 2, waves: 4);
+
+        // Assert
+        tokens.Should().HaveCount(1);
+        sandbox.ProcessIdsOf(Code, "slow").Should().HaveCount(1);
+        (await DenoProcessesAsync(marker, 1 + 1)).Should().Be(1 + 1, "one process serves the function, and one spare waits");
+    }
+
+    [Fact]
+    public async Task A_crash_of_one_process_of_a_function_leaves_the_other_serving()
+    {
+        // Arrange
+        var (options, marker) = await OptionsAsync(perFunction: 2);
+        await using var sandbox = new PythonSandbox(options);
+        (await ServeWavesAsync(sandbox, until: 2, waves: 30)).Should().HaveCount(2);
+        var pids = sandbox.ProcessIdsOf(Code, "slow");
+        pids.Should().HaveCount(2);
+        var survivorToken = JsonSerializer.Deserialize<string>((await sandbox.RunAsync(Code, "slow", "[0]")).ResultJson);
+        // Sequential calls go to the least busy process, the first of equals: learn which process answers, kill the other.
+        var doomed = pids[1];
+
+        // Act
+        Process.GetProcessById(doomed).Kill(entireProcessTree: true);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (ProcessTree.IsAlive(doomed) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var after = new List<SandboxResult>();
+        for (var i = 0; i < 3; i++) after.Add(await sandbox.RunAsync(Code, "slow", "[0]"));
+
+        // Assert
+        ProcessTree.IsAlive(doomed).Should().BeFalse();
+        after.Select(r => JsonSerializer.Deserialize<string>(r.ResultJson)).Should().OnlyContain(t => t == survivorToken,
+            "the calls went to the process that was not killed, with its interpreter intact");
+        sandbox.ProcessIdsOf(Code, "slow").Should().Contain(pids[0]).And.NotContain(doomed);
+        ProcessTree.IsAlive(pids[0]).Should().BeTrue();
+        ProcessTree.DenoDescendants(marker).Should().NotBeEmpty();
+    }
+}

@@ -27,7 +27,7 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
 
     public static string CacheRoot(SandboxOptions options) => Path.GetFullPath(options.CacheDirectory
         ?? (Environment.GetEnvironmentVariable("ANYDEF_CACHE_DIR") is { Length: > 0 } d ? d : null)
-        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "anydef"));
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "anydef"));
 
     public static async Task<RuntimeLocation> ResolveAsync(SandboxOptions options, CancellationToken cancellationToken)
     {

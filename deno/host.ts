@@ -60,9 +60,6 @@ const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
   } as any,
 });
 
-// The worker imports Pyodide and compiles its WebAssembly while this thread reads the snapshot and connects.
-worker.postMessage({ type: "prepare", indexDir: config.indexDir, moduleUrl: config.moduleUrl });
-
 let snapshotBytes: Uint8Array | undefined;
 if (config.snapshot) snapshotBytes = await Deno.readFile(config.snapshot);
 

@@ -350,51 +350,6 @@ function capWasmMemory(limitBytes: number) {
   };
 }
 
-// Started by the host's "prepare" message, sent as soon as this worker exists: Pyodide's module is imported and its
-// WebAssembly compiled while the host still reads the snapshot and connects, instead of after.
-let prepared: { module: Promise<any>; wasm: Promise<WebAssembly.Module | undefined>; wasmBytes: number } | undefined;
-
-function prepare(msg: { indexDir: string; moduleUrl: string }) {
-  const path = msg.indexDir + "pyodide.asm.wasm";
-  let wasmBytes = -1;
-  const wasm = Deno.readFile(path)
-    .then((bytes) => {
-      wasmBytes = bytes.byteLength;
-      return WebAssembly.compile(bytes);
-    })
-    .catch(() => undefined);
-  prepared = { module: import(msg.moduleUrl), wasm, get wasmBytes() { return wasmBytes; } };
-  prepared.module.catch(() => {});
-}
-
-// While Pyodide loads, its own instantiation of pyodide.asm.wasm (and only that) uses the module compiled in advance.
-async function withPreparedWasm<T>(load: () => Promise<T>): Promise<T> {
-  const module = await prepared?.wasm;
-  if (!module) return load();
-  const wasmBytes = prepared!.wasmBytes;
-  const { instantiate, instantiateStreaming } = WebAssembly;
-  const isOurs = (source: unknown) =>
-    (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) && (source as ArrayBuffer).byteLength === wasmBytes;
-  // deno-lint-ignore no-explicit-any
-  const w = WebAssembly as any;
-  w.instantiate = (source: unknown, imports?: WebAssembly.Imports) =>
-    isOurs(source)
-      ? instantiate(module, imports).then((instance) => ({ module, instance }))
-      : instantiate(source as BufferSource, imports);
-  w.instantiateStreaming = async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {
-    const response = await source;
-    return response.url.endsWith("pyodide.asm.wasm")
-      ? { module, instance: await instantiate(module, imports) }
-      : instantiateStreaming(response, imports);
-  };
-  try {
-    return await load();
-  } finally {
-    w.instantiate = instantiate;
-    w.instantiateStreaming = instantiateStreaming;
-  }
-}
-
 async function init(msg: Init) {
   capWasmMemory(msg.memoryBytes);
   lockDown();
@@ -413,8 +368,8 @@ async function init(msg: Init) {
   };
   if (msg.makeSnapshot) options._makeSnapshot = true;
   if (msg.snapshot) options._loadSnapshot = msg.snapshot;
-  const { loadPyodide } = await (prepared?.module ?? import(msg.moduleUrl));
-  pyodide = await withPreparedWasm(() => loadPyodide(options));
+  const { loadPyodide } = await import(msg.moduleUrl);
+  pyodide = await loadPyodide(options);
   if (!msg.snapshot) {
     pyodide.runPython(RUNTIME);
     pyodide.runPython(IMPORT_CHECK);
@@ -447,9 +402,6 @@ self.onmessage = async (e: MessageEvent) => {
   const msg = e.data;
   try {
     switch (msg.type) {
-      case "prepare":
-        prepare(msg);
-        break;
       case "init":
         await init(msg);
         break;

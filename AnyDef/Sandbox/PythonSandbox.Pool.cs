@@ -548,6 +548,8 @@ public sealed partial class PythonSandbox
     // untrusted code exists; sandboxes only ever read it.
     private async Task<string> SnapshotAsync(RuntimeLocation location)
     {
+        // Made at publish from the same files; a published application writes nothing for it.
+        if (location.PublishedSnapshot is { } published) return published;
         var identity = string.Join("\n",
             File.ReadAllText(location.WorkerScript),
             File.ReadAllText(location.RuntimeScript),
@@ -555,7 +557,15 @@ public sealed partial class PythonSandbox
             new FileInfo(location.DenoPath).Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..16].ToLowerInvariant();
         var dir = Path.Combine(location.CacheDirectory, "snapshots");
-        Directory.CreateDirectory(dir);
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw RuntimeLocation.CannotWrite($"the interpreter snapshot (or set {nameof(SandboxOptions)}.{nameof(SandboxOptions.UseSnapshot)} to false)", dir, ex);
+        }
+
         var path = Path.Combine(dir, $"pyodide-{hash}.bin");
         if (File.Exists(path)) return path;
 

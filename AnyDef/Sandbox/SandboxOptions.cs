@@ -8,7 +8,8 @@ public sealed record SandboxOptions
     public static SandboxOptions Default { get; } = new();
 
     /// <summary>The folder holding <c>node_modules</c> with the pinned <c>deno</c> and <c>pyodide</c> packages.</summary>
-    /// <value>The default is null: the <c>ANYDEF_RUNTIME_DIR</c> environment variable, then the folder this repository's build
+    /// <value>The default is null: the <c>ANYDEF_RUNTIME_DIR</c> environment variable, then <c>anydef-runtime/</c> beside a published
+    /// application (<c>dotnet publish -r RID</c>), then the folder this repository's build
     /// installed, then the per-user cache (installed there with npm on first use when <see cref="InstallRuntime"/> is on).</value>
     public string? RuntimeDirectory { get; init; }
 

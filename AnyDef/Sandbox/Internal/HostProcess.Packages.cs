@@ -17,7 +17,17 @@ internal sealed partial class HostProcess
 
     private static string CreatePackageDirectory(RuntimeLocation location)
     {
-        var dir = Directory.CreateDirectory(Path.Combine(location.CacheDirectory, "hosts", Guid.NewGuid().ToString("N"))).FullName;
+        string dir;
+        try
+        {
+            dir = Directory.CreateDirectory(Path.Combine(location.CacheDirectory, "hosts", Guid.NewGuid().ToString("N"))).FullName;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            // A read-only cache (a published application on a read-only home): the temp folder, as for the socket.
+            dir = Directory.CreateTempSubdirectory($"{SocketDirectoryPrefix}{Environment.ProcessId}-pkg-").FullName;
+        }
+
         LivePackageDirectories.TryAdd(dir, 0);
         return dir;
     }

@@ -8,7 +8,15 @@ internal static class RuntimeInstaller
 {
     public static async Task InstallAsync(string hostDir, string target, SandboxOptions options, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw RuntimeLocation.CannotWrite("the sandbox runtime (Deno and Pyodide, installed with npm)", target, ex);
+        }
+
         await using var gate = await FileLock.AcquireAsync(target + ".lock", TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         if (File.Exists(Path.Combine(target, "node_modules", "pyodide", "pyodide.asm.wasm"))) return;
 

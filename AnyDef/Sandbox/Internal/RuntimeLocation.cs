@@ -6,6 +6,15 @@ namespace AnyDefNet.Sandbox.Internal;
 /// <summary>Where the pieces of the sandbox runtime are on this machine, installing them once when they are missing.</summary>
 internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory, string HostDirectory, string CacheDirectory)
 {
+    /// <summary>The folder, beside a published application, that <c>dotnet publish -r RID</c> fills with the runtime.</summary>
+    internal const string PublishedFolderName = "anydef-runtime";
+
+    /// <summary>The interpreter snapshot made at publish and shipped beside the runtime, if there is one.</summary>
+    public string? PublishedSnapshot { get; init; }
+
+    /// <summary>Whether this runtime came with the application (published beside it) rather than from a cache or a chosen folder.</summary>
+    public bool IsPublished { get; init; }
+
     private static readonly string[] PyodideFiles = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", "pyodide.mjs"];
     private static readonly string[] HostFiles = ["host.ts", "worker.ts", "transport.ts", "runtime.py", "package.json", "package-lock.json"];
 
@@ -23,11 +32,17 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
 
     public static string CacheRoot(SandboxOptions options) => Path.GetFullPath(options.CacheDirectory
         ?? (Environment.GetEnvironmentVariable("ANYDEF_CACHE_DIR") is { Length: > 0 } d ? d : null)
-        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "anydef"));
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "anydef"));
 
     public static async Task<RuntimeLocation> ResolveAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
         var cacheDir = CacheRoot(options);
+        // An explicit choice is the only candidate: silently running another runtime would hide a mistake.
+        var chosen = options.RuntimeDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR") is { Length: > 0 } env ? env : null);
+
+        // A published application carries its runtime, host scripts and snapshot beside itself, and needs nothing else.
+        if (chosen is null && Published(options, cacheDir) is { } published) return published;
+
         var hostDir = options.HostDirectory ?? await ExtractHostAsync(cacheDir, cancellationToken).ConfigureAwait(false);
         if (!File.Exists(Path.Combine(hostDir, "host.ts")) || !File.Exists(Path.Combine(hostDir, "worker.ts")) || !File.Exists(Path.Combine(hostDir, "runtime.py")) || !File.Exists(Path.Combine(hostDir, "transport.ts")))
         {
@@ -36,8 +51,6 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
                 $"{nameof(SandboxOptions)}.{nameof(SandboxOptions.HostDirectory)} at the repository's deno/ folder, or leave it unset.");
         }
 
-        // An explicit choice is the only candidate: silently running another runtime would hide a mistake.
-        var chosen = options.RuntimeDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR") is { Length: > 0 } env ? env : null);
         if (chosen is not null) return Found(chosen, hostDir, cacheDir) ?? throw Missing([chosen], null);
 
         var pointer = Path.Combine(AppContext.BaseDirectory, "anydef-host", "runtime-dir.txt");
@@ -58,6 +71,24 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
         await RuntimeInstaller.InstallAsync(hostDir, cached, options, cancellationToken).ConfigureAwait(false);
         return Found(cached, hostDir, cacheDir) ?? throw Missing(candidates, cached);
     }
+
+    /// <summary>The runtime that <c>dotnet publish</c> put beside the application, if it is there and complete.</summary>
+    internal static RuntimeLocation? Published(SandboxOptions options, string cacheDir)
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, PublishedFolderName);
+        if (!Directory.Exists(dir)) return null;
+        var hostDir = options.HostDirectory ?? Path.Combine(dir, "host");
+        if (Found(dir, hostDir, cacheDir) is not { } location || !File.Exists(location.HostScript) || !File.Exists(location.WorkerScript)) return null;
+        // The snapshot belongs to the published host scripts: another host folder gets its own.
+        var snapshot = Path.Combine(dir, "snapshot", "pyodide.bin");
+        return location with { IsPublished = true, PublishedSnapshot = options.HostDirectory is null && File.Exists(snapshot) ? snapshot : null };
+    }
+
+    /// <summary>The error for something the library must write into its cache folder and cannot (a read-only home, say).</summary>
+    internal static SandboxUnavailableException CannotWrite(string what, string path, Exception inner) => new(
+        $"AnyDef must write {what} to '{path}' and cannot ({inner.Message}). Point {nameof(SandboxOptions)}.{nameof(SandboxOptions.CacheDirectory)} " +
+        "(or the ANYDEF_CACHE_DIR environment variable) at a writable folder, or publish the application with a runtime identifier " +
+        "(dotnet publish -r linux-x64) so that the runtime and its snapshot travel with it and nothing is written at run time.", inner);
 
     private static RuntimeLocation? Found(string dir, string hostDir, string cacheDir)
     {
@@ -103,8 +134,16 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
         var dir = Path.Combine(cacheDir, "host", hash);
         if (HostFiles.All(f => File.Exists(Path.Combine(dir, f)))) return dir;
         var temp = $"{dir}.{Environment.ProcessId}.tmp";
-        Directory.CreateDirectory(temp);
-        foreach (var (file, bytes) in contents) await File.WriteAllBytesAsync(Path.Combine(temp, file), bytes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Directory.CreateDirectory(temp);
+            foreach (var (file, bytes) in contents) await File.WriteAllBytesAsync(Path.Combine(temp, file), bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw CannotWrite("the sandbox host scripts", dir, ex);
+        }
+
         try
         {
             Directory.Move(temp, dir);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CliWrap;
+using AnyDefNet.Internal;
 using CliWrap.Builders;
 using Microsoft.Extensions.Logging;
 
@@ -54,13 +55,13 @@ internal sealed partial class HostProcess
             ["socket"] = socketPath,
             ["indexDir"] = location.PyodideDirectory + Path.DirectorySeparatorChar,
             ["moduleUrl"] = new Uri(Path.Combine(location.PyodideDirectory, "pyodide.mjs")).AbsoluteUri,
-            ["workerPermissions"] = options.BroadDenoPermissionsForTests ? "inherit" : WorkerReadPermissions(location, packageDirectory),
+            ["workerPermissions"] = options.BroadDenoPermissionsForTests ? "inherit" : WorkerReadPermissions(location, packageDirectory).ToArray(),
             ["snapshot"] = snapshotPath,
             ["makeSnapshot"] = makeSnapshot,
             ["memoryBytes"] = (long)options.MemoryLimitMegabytes * 1024 * 1024,
             ["graceMs"] = (long)options.InterruptGrace.TotalMilliseconds,
             ["maxResultBytes"] = options.MaxResultBytes,
-        });
+        }, LibraryJson.Default.DictionaryStringObject);
 
     private static Dictionary<string, string?> HostVariables(RuntimeLocation location) => new()
     {

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using CliWrap;
 using AnyDefNet.Internal;
+using CliWrap;
 using CliWrap.Builders;
 using Microsoft.Extensions.Logging;
 

@@ -49,6 +49,11 @@ internal sealed class JsonMetadata
                 _records.Add(name);
                 foreach (var property in PythonTypeMapper.Properties(record)) Add(property.Type);
                 return;
+            case INamedTypeSymbol { IsGenericType: true } other:
+                // Another collection (a HashSet, an immutable list): the app's context or reflection reads it, but the
+                // enums and nullable values inside it still get their metadata here.
+                foreach (var argument in other.TypeArguments) Add(argument);
+                return;
         }
     }
 

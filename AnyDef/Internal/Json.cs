@@ -47,8 +47,10 @@ internal static class Json
         if (generated is not null) resolvers.Add(new DelegateResolver(generated));
         if (context is not null) resolvers.Add(context);
         resolvers.Add(ScalarJson.Resolver);
-        if (ReflectionFallback() is { } reflection) resolvers.Add(reflection);
+        var reflection = ReflectionFallback();
+        if (reflection is not null) resolvers.Add(reflection);
         var options = Create(JsonTypeInfoResolver.Combine([.. resolvers]));
+        if (reflection is not null && StringEnums() is { } enums) options.Converters.Add(enums);
         options.MakeReadOnly();
         return options;
     }
@@ -77,6 +79,11 @@ internal static class Json
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "As above: only when reflection-based serialization is enabled.")]
     private static DefaultJsonTypeInfoResolver? ReflectionFallback() =>
         JsonSerializer.IsReflectionEnabledByDefault ? new DefaultJsonTypeInfoResolver() : null;
+
+    // Enums the generated metadata does not list (inside a type read by reflection) are written by name too.
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only where reflection-based serialization is enabled and dynamic code is supported.")]
+    private static JsonStringEnumConverter? StringEnums() =>
+        System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? new JsonStringEnumConverter() : null;
 
     private static JsonSerializerOptions Create(IJsonTypeInfoResolver resolver) => new(JsonSerializerDefaults.General)
     {

@@ -14,7 +14,8 @@ public sealed class AnyDefAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.MethodNotPartial, DiagnosticDescriptors.TypeNotPartial, DiagnosticDescriptors.UnsupportedType,
         DiagnosticDescriptors.ByReferenceParameter, DiagnosticDescriptors.Generic, DiagnosticDescriptors.NoDescription,
-        DiagnosticDescriptors.BadExample, DiagnosticDescriptors.NoCancellation, DiagnosticDescriptors.NoResult, DiagnosticDescriptors.InvalidName);
+        DiagnosticDescriptors.BadExample, DiagnosticDescriptors.NoCancellation, DiagnosticDescriptors.NoResult, DiagnosticDescriptors.InvalidName,
+        DiagnosticDescriptors.NoJsonMetadata);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -25,6 +26,9 @@ public sealed class AnyDefAnalyzer : DiagnosticAnalyzer
         {
             var attributeType = start.Compilation.GetTypeByMetadataName(Parser.AttributeName);
             if (attributeType is null) return;
+            var options = start.Options.AnalyzerConfigOptionsProvider.GlobalOptions;
+            var trimmed = IsTrue(options, "build_property.EnableTrimAnalyzer") || IsTrue(options, "build_property.EnableAotAnalyzer") ||
+                          IsTrue(options, "build_property.PublishAot") || IsTrue(options, "build_property.PublishTrimmed");
             start.RegisterSymbolAction(symbolContext =>
             {
                 var method = (IMethodSymbol)symbolContext.Symbol;
@@ -39,9 +43,20 @@ public sealed class AnyDefAnalyzer : DiagnosticAnalyzer
                         symbolContext.ReportDiagnostic(problem.ToDiagnostic());
                     }
 
+                    if (trimmed)
+                    {
+                        foreach (var record in Parser.RecordsWithoutMetadata(method))
+                        {
+                            symbolContext.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NoJsonMetadata, syntax.Identifier.GetLocation(), record, method.Name));
+                        }
+                    }
+
                     return;
                 }
             }, SymbolKind.Method);
         });
     }
+
+    private static bool IsTrue(AnalyzerConfigOptions options, string key) =>
+        options.TryGetValue(key, out var value) && string.Equals(value, "true", System.StringComparison.OrdinalIgnoreCase);
 }

@@ -40,6 +40,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidName = Error("ANYDEF010", "The Python name is not valid",
         "'{0}' is not a valid Python function name (a keyword, or not letters, digits and underscores): name it in the attribute, such as [AnyDef(Name = \"{0}_\")]");
 
+    public static readonly DiagnosticDescriptor NoJsonMetadata = Warning("ANYDEF011", "A record has no source-generated JSON metadata",
+        "'{0}', used by '{1}', has no source-generated JSON metadata, which a trimmed or Native AOT app needs: add [JsonSerializable(typeof({0}))] to a partial class deriving from JsonSerializerContext, and name that class in [AnyDefDefaults(JsonContext = typeof(...))] on the assembly or the declaring class");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
 

@@ -77,6 +77,7 @@ internal static class Emitter
         w.Line(f.TypeDefinitions.Count == 0 ? "typeDefinitions: new string[0]," : $"typeDefinitions: new string[] {{ {string.Join(", ", f.TypeDefinitions.Select(Literal))} }},");
         w.Line($"resultAllowsNull: {(f.ResultAllowsNull ? "true" : "false")},");
         if (f.Packages.Count > 0) w.Line($"packages: new string[] {{ {string.Join(", ", f.Packages.Select(Literal))} }},");
+        EmitJson(w, f);
         if (f.Examples.Count == 0)
         {
             w.Line("examples: null);");
@@ -97,6 +98,23 @@ internal static class Emitter
         }
 
         w.Indent--;
+    }
+
+    // The JSON metadata of the method's collections, nullable values and enums, built without reflection; records come from the
+    // application's JsonSerializerContext, scalars from the runtime.
+    private static void EmitJson(Writer w, FunctionModel f)
+    {
+        if (f.JsonTypes.Count > 0)
+        {
+            w.Line("jsonTypes: static (type, options) =>");
+            w.Open();
+            foreach (var t in f.JsonTypes) w.Line($"if (type == typeof({t.Type})) return {t.Factory};");
+            w.Line("return null;");
+            w.Indent--;
+            w.Line("},");
+        }
+
+        if (f.JsonContext is not null) w.Line($"jsonContext: {f.JsonContext}.Default,");
     }
 
     private static string Arguments(FunctionModel f) =>

@@ -19,6 +19,8 @@ internal sealed record FunctionModel(
     EquatableArray<string> TypeDefinitions,
     EquatableArray<ExampleModel> Examples,
     EquatableArray<string> Packages,
+    EquatableArray<JsonTypeModel> JsonTypes,
+    string? JsonContext,
     string? StubError);
 
 /// <summary>A type around the method, outermost first, as its partial declaration is written.</summary>
@@ -33,6 +35,9 @@ internal sealed record ParameterModel(
     string? Hint,
     string? ClrType,
     string? PythonDefault);
+
+/// <summary>A type whose JSON metadata the generated code builds: its C# name and the expression that builds it from <c>options</c>.</summary>
+internal sealed record JsonTypeModel(string Type, string Factory);
 
 /// <summary>An example from the documentation: C# argument expressions (in parameter order) and the expected value.</summary>
 internal sealed record ExampleModel(EquatableArray<string> Arguments, string Expected);

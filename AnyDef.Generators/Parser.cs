@@ -65,6 +65,7 @@ internal static class Parser
         if (result is null) problems.Add(new Problem(DiagnosticDescriptors.NoResult, syntax.ReturnType.GetLocation(), [displayName]));
 
         var mapper = new PythonTypeMapper();
+        var json = new JsonMetadata();
         var doc = DocComment.Read(syntax);
         var parameters = new List<ParameterModel>();
         foreach (var p in method.Parameters)
@@ -83,6 +84,7 @@ internal static class Parser
                 continue;
             }
 
+            json.Add(p.Type);
             var hint = mapper.Hint(p.Type, true);
             ReportTypes(mapper, generic ? null : problems, $"parameter '{p.Name}'", displayName, p.Locations.FirstOrDefault() ?? location);
             parameters.Add(new ParameterModel(Escape(p.Name), type, prefix, PythonNaming.Snake(p.Name), hint, PythonTypeMapper.FriendlyName(p.Type),
@@ -92,6 +94,7 @@ internal static class Parser
         var returnHint = "Any";
         if (result is not null)
         {
+            json.Add(result);
             returnHint = mapper.Hint(result, true);
             ReportTypes(mapper, generic ? null : problems, "result", displayName, syntax.ReturnType.GetLocation());
         }
@@ -143,6 +146,8 @@ internal static class Parser
             mapper.Definitions.ToEquatableArray(),
             stub is null ? examples.ToEquatableArray() : default,
             Packages(attribute).ToEquatableArray(),
+            json.Types.ToEquatableArray(),
+            JsonContext(method),
             stub);
         return (model, problems);
     }
@@ -196,6 +201,51 @@ internal static class Parser
         var packages = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Packages").Value;
         return packages.Kind == TypedConstantKind.Array ? packages.Values.Select(v => v.Value as string).OfType<string>() : [];
     }
+
+    /// <summary>The records a method's parameters and result use that the JsonSerializerContext it names does not describe
+    /// (all of them when it names none), by their C# names.</summary>
+    public static IEnumerable<string> RecordsWithoutMetadata(IMethodSymbol method)
+    {
+        var used = new JsonMetadata();
+        foreach (var p in method.Parameters.Where(p => !IsCancellationToken(p.Type))) used.Add(p.Type);
+        if (Result(method.ReturnType).Result is { } result) used.Add(result);
+        if (used.Records.Count == 0) return [];
+
+        var described = new JsonMetadata();
+        if (ContextType(method) is { } context)
+        {
+            foreach (var root in context.GetAttributes()
+                         .Where(a => a.AttributeClass?.ToDisplayString() == "System.Text.Json.Serialization.JsonSerializableAttribute")
+                         .Select(a => a.ConstructorArguments.Length > 0 ? a.ConstructorArguments[0].Value as ITypeSymbol : null)
+                         .OfType<ITypeSymbol>())
+            {
+                described.Add(root);
+            }
+        }
+
+        return used.Records.Except(described.Records).Select(r => r.Replace("global::", ""));
+    }
+
+    /// <summary>The JsonSerializerContext named by the nearest [AnyDefDefaults(JsonContext = ...)]: the method's class, an outer
+    /// class, then the assembly.</summary>
+    private static string? JsonContext(IMethodSymbol method) => ContextType(method)?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+    private static ITypeSymbol? ContextType(IMethodSymbol method)
+    {
+        for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+        {
+            if (ContextOf(type.GetAttributes()) is { } context) return context;
+        }
+
+        return ContextOf(method.ContainingAssembly.GetAttributes());
+    }
+
+    private static ITypeSymbol? ContextOf(IEnumerable<AttributeData> attributes) => attributes
+        .Where(a => a.AttributeClass?.ToDisplayString() == "AnyDefNet.AnyDefDefaultsAttribute")
+        .SelectMany(a => a.NamedArguments)
+        .Where(a => a.Key == "JsonContext")
+        .Select(a => a.Value.Value as ITypeSymbol)
+        .FirstOrDefault(t => t is not null);
 
     private static string? NamedArgument(AttributeData attribute, string name) =>
         attribute.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value as string;

@@ -26,6 +26,8 @@ public sealed class AnyDefService : IAsyncDisposable, IDisposable
     /// <param name="name">The Python function name (letters, digits, underscores).</param>
     /// <param name="description">What the function does; the docstring the model implements.</param>
     /// <param name="examples">Inputs with their expected results, checked before generated code is used.</param>
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(AnyDefNet.Internal.Json.ReflectionMessage)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(AnyDefNet.Internal.Json.ReflectionMessage)]
     public AnyDefFunction<TArgs, TResult> Function<TArgs, TResult>(string name, string description, IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
         AnyDef.Function(name, description, Options, examples);
 

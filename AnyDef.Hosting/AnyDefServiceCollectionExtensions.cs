@@ -15,6 +15,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers AnyDef in a service collection.</summary>
 public static class AnyDefServiceCollectionExtensions
 {
+    internal const string ConfigurationMessage = "Binds the AnyDef configuration section to AnyDefOptions with ConfigurationBinder, which reads their properties by reflection. A trimmed or Native AOT app configures AnyDef with AnyDef.Configure(new AnyDefOptions { ... }) instead.";
+
     /// <summary>
     /// Adds AnyDef: options from the <c>AnyDef</c> configuration section (validated at start-up), the application's
     /// <c>IChatClient</c> (default or keyed), <c>ILoggerFactory</c> and <c>IMemoryCache</c>, a sandbox owned by the host,
@@ -24,6 +26,8 @@ public static class AnyDefServiceCollectionExtensions
     /// <param name="configure">Adjusts the options after configuration is bound (they are immutable: return a changed copy).</param>
     /// <returns>The same service collection.</returns>
     /// <remarks>Inject <see cref="AnyDefService"/> to declare functions; the static API follows the hosted options while the host runs.</remarks>
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(ConfigurationMessage)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(ConfigurationMessage)]
     public static IServiceCollection AddAnyDef(this IServiceCollection services, Func<AnyDefOptions, AnyDefOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using AnyDefNet.Internal;
+
 namespace AnyDefNet;
 
 /// <summary>
@@ -41,16 +44,22 @@ public static class AnyDef
     /// <param name="options">Settings; when null, <see cref="CurrentOptions"/> at each call (see <see cref="Configure"/>).</param>
     /// <param name="examples">Inputs with their expected results: generated code must reproduce them before it is used or
     /// stored (doctests in the description count too). They are part of the spec, so changing them regenerates the code.</param>
+    [RequiresUnreferencedCode(Json.ReflectionMessage)]
+    [RequiresDynamicCode(Json.ReflectionMessage)]
     public static AnyDefFunction<TArgs, TResult> Function<TArgs, TResult>(string name, string description, AnyDefOptions? options = null,
         IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
         new(name, description, options, examples);
 
     /// <summary>Declares a function and returns a synchronous delegate; the code is resolved on the first call.</summary>
+    [RequiresUnreferencedCode(Json.ReflectionMessage)]
+    [RequiresDynamicCode(Json.ReflectionMessage)]
     public static Func<TArgs, TResult> Define<TArgs, TResult>(string name, string description, AnyDefOptions? options = null,
         IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
         Function(name, description, options, examples).Invoke;
 
     /// <summary>Declares a function and returns an asynchronous delegate; the code is resolved on the first call.</summary>
+    [RequiresUnreferencedCode(Json.ReflectionMessage)]
+    [RequiresDynamicCode(Json.ReflectionMessage)]
     public static Func<TArgs, CancellationToken, Task<TResult>> DefineAsync<TArgs, TResult>(string name, string description, AnyDefOptions? options = null,
         IEnumerable<(TArgs Args, TResult Expected)>? examples = null) =>
         Function(name, description, options, examples).InvokeAsync;
@@ -63,6 +72,8 @@ public static class AnyDef
         new(FunctionSpec.FromSignature(signature, docstring), options);
 
     /// <summary>Declares a function and runs it once.</summary>
+    [RequiresUnreferencedCode(Json.ReflectionMessage)]
+    [RequiresDynamicCode(Json.ReflectionMessage)]
     public static Task<TResult> RunAsync<TArgs, TResult>(string name, string description, TArgs args, AnyDefOptions? options = null,
         CancellationToken cancellationToken = default) =>
         Function<TArgs, TResult>(name, description, options).InvokeAsync(args, cancellationToken);

@@ -21,6 +21,15 @@ public sealed class AnyDefDefaultsAttribute : Attribute
     /// <summary>Never call the model, as <see cref="AnyDefOptions.Frozen"/>.</summary>
     public bool Frozen { get; init; }
 
+    /// <summary>The application's source-generated JSON metadata (a <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>
+    /// with <c>[JsonSerializable]</c> for the records the methods take and return), read by the source generator at compile time.</summary>
+    /// <value>The default is null: records are read through reflection, which trimmed and Native AOT apps do not allow; scalars,
+    /// collections, nullable values and enums never need it.</value>
+    /// <example><code>[assembly: AnyDefDefaults(JsonContext = typeof(AppJson))]
+    /// [JsonSerializable(typeof(Point))]
+    /// internal partial class AppJson : JsonSerializerContext;</code></example>
+    public Type? JsonContext { get; init; }
+
     internal AnyDefOptions ApplyTo(AnyDefOptions options) => options with
     {
         StoreDirectory = StoreDirectory ?? options.StoreDirectory,

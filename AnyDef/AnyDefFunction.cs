@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
@@ -13,6 +14,8 @@ namespace AnyDefNet;
 /// </summary>
 /// <typeparam name="TArgs">A record whose properties, in declaration order, are the parameters.</typeparam>
 /// <typeparam name="TResult">The result type.</typeparam>
+[RequiresUnreferencedCode(Json.ReflectionMessage)]
+[RequiresDynamicCode(Json.ReflectionMessage)]
 public sealed class AnyDefFunction<TArgs, TResult>
 {
     private static readonly PropertyInfo[] s_properties = [.. Specs.PythonTypes.Properties(typeof(TArgs))];

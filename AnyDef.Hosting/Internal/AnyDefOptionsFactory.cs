@@ -12,6 +12,8 @@ internal sealed class AnyDefOptionsFactory(IConfiguration? configuration, Func<A
 {
     private const string Prefix = AnyDefHostingOptions.SectionName + ":";
 
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Registered only by AddAnyDef, which is marked RequiresUnreferencedCode.")]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Registered only by AddAnyDef, which is marked RequiresDynamicCode.")]
     public AnyDefOptions Create(string name)
     {
         var options = new AnyDefOptions { Sandbox = new SandboxOptions() };

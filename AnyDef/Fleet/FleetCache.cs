@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using AnyDefNet.Generation;
+using AnyDefNet.Internal;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
 
@@ -109,7 +110,7 @@ internal static class FleetCache
             ["model"] = code.Model,
             ["input"] = code.Usage?.InputTokens,
             ["output"] = code.Usage?.OutputTokens,
-        });
+        }, LibraryJson.Default.DictionaryStringObject);
         try
         {
             await cache.SetAsync(key, bytes, s_entry).ConfigureAwait(false);

@@ -12,24 +12,27 @@ namespace AnyDefNet.Generated;
 public sealed class DeclaredArguments
 {
     private readonly string _functionName;
+    private readonly JsonSerializerOptions _options;
     private readonly ArrayBufferWriter<byte> _buffer = new(256);
     private readonly Utf8JsonWriter _writer;
 
-    internal DeclaredArguments(string functionName)
+    internal DeclaredArguments(string functionName, JsonSerializerOptions options)
     {
         _functionName = functionName;
+        _options = options;
         _writer = new Utf8JsonWriter(_buffer);
         _writer.WriteStartArray();
         _writer.WriteStartArray();
     }
 
-    /// <summary>Adds the next argument.</summary>
+    /// <summary>Adds the next argument, written with the JSON metadata of its declared type (no reflection where the
+    /// application does not allow it).</summary>
     /// <exception cref="ArgumentSerializationException">The value cannot be written as JSON.</exception>
     public DeclaredArguments Add<T>(T value)
     {
         try
         {
-            JsonSerializer.Serialize(_writer, value, Json.Options);
+            JsonSerializer.Serialize(_writer, value, Json.TypeInfo<T>(_options));
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {

@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using AnyDefNet.Generation;
 using AnyDefNet.Internal;
 
@@ -15,6 +17,7 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
     private readonly bool _resultAllowsNull;
     private readonly List<ExampleCheck> _examples = [];
     private readonly FunctionRuntime _runtime;
+    private readonly JsonSerializerOptions _json;
 
     /// <summary>Builds the spec from what the source generator read from the method.</summary>
     /// <param name="declaringType">The type that declares the method (its assembly may embed the store).</param>
@@ -26,12 +29,20 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
     /// <param name="resultAllowsNull">Whether the declared result type is nullable.</param>
     /// <param name="examples">Adds the documented examples with <see cref="Example"/>.</param>
     /// <param name="packages">The Python packages the code may import (<see cref="AnyDefAttribute.Packages"/>).</param>
+    /// <param name="jsonTypes">JSON metadata the generator wrote for the collections, nullable values and enums the method
+    /// uses (with <see cref="DeclaredJson"/>); null for none.</param>
+    /// <param name="jsonContext">The application's source-generated JSON metadata for its records
+    /// (<see cref="AnyDefDefaultsAttribute.JsonContext"/>), or null.</param>
+    /// <remarks>Scalars need no metadata; any other type is read through reflection only where the application allows it
+    /// (<see cref="JsonSerializer.IsReflectionEnabledByDefault"/>, off in trimmed and Native AOT apps).</remarks>
     public DeclaredFunction(Type declaringType, string name, string description, ParameterSpec[] parameters, string returnHint, string[] typeDefinitions,
-        bool resultAllowsNull, Action<DeclaredFunction<TResult>>? examples, string[]? packages = null)
+        bool resultAllowsNull, Action<DeclaredFunction<TResult>>? examples, string[]? packages = null,
+        Func<Type, JsonSerializerOptions, JsonTypeInfo?>? jsonTypes = null, IJsonTypeInfoResolver? jsonContext = null)
         : base(declaringType)
     {
         _name = name;
         _resultAllowsNull = resultAllowsNull;
+        _json = Json.ForDeclared(jsonTypes, jsonContext);
         examples?.Invoke(this);
         Spec = new FunctionSpec(name, description, parameters, returnHint, typeDefinitions,
             [.. _examples.Select(e => $"{e.Display} == {JsonEquivalence.AsPython(e.ExpectedJson)}")]).WithPackages(PackageSet.From(packages));
@@ -44,7 +55,7 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
     internal override SpecChecks Checks => new(_examples, json => Serialize(Convert(json, "")));
 
     /// <summary>Starts the arguments of a call.</summary>
-    public DeclaredArguments Arguments() => new(_name);
+    public DeclaredArguments Arguments() => new(_name, _json);
 
     /// <summary>Adds an example the code must reproduce (called while the spec is built).</summary>
     public void Example(DeclaredArguments arguments, TResult expected)
@@ -73,13 +84,13 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
         return Convert(result.ResultJson, code);
     }
 
-    private static string Serialize(TResult value) => JsonSerializer.Serialize(value, Json.Options);
+    private string Serialize(TResult value) => JsonSerializer.Serialize(value, Json.TypeInfo<TResult>(_json));
 
     private TResult Convert(string json, string code)
     {
         try
         {
-            var value = JsonSerializer.Deserialize<TResult>(json, Json.Options);
+            var value = JsonSerializer.Deserialize(json, Json.TypeInfo<TResult>(_json));
             if (value is null && !typeof(TResult).IsValueType && json == "null" && !_resultAllowsNull)
             {
                 throw new JsonException("null is not a value of a non-nullable result type.");

@@ -48,6 +48,7 @@ public abstract class DeclaredFunction
     /// <summary>Every <see cref="AnyDefAttribute"/> function an assembly declares, in declaration order (for tools such as
     /// <c>anydef check</c>; it uses reflection).</summary>
     /// <param name="assembly">An assembly built with the AnyDef source generator.</param>
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode("Finds the declarations through reflection over the assembly's nested types and static fields, for tools that load a built assembly.")]
     public static IReadOnlyList<DeclaredFunction> FindAll(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);

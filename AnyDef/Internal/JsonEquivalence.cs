@@ -52,8 +52,8 @@ internal static class JsonEquivalence
         JsonValueKind.False => "False",
         JsonValueKind.Number => e.GetRawText(),
         // A JSON string literal is also a valid Python string literal.
-        JsonValueKind.String => JsonSerializer.Serialize(e.GetString(), Json.Options),
+        JsonValueKind.String => JsonSerializer.Serialize(e.GetString(), LibraryJson.Default.String),
         JsonValueKind.Array => "[" + string.Join(", ", e.EnumerateArray().Select(AsPython)) + "]",
-        _ => "{" + string.Join(", ", e.EnumerateObject().Select(p => JsonSerializer.Serialize(p.Name) + ": " + AsPython(p.Value))) + "}",
+        _ => "{" + string.Join(", ", e.EnumerateObject().Select(p => JsonSerializer.Serialize(p.Name, LibraryJson.Default.String) + ": " + AsPython(p.Value))) + "}",
     };
 }

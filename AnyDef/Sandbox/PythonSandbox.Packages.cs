@@ -40,12 +40,12 @@ public sealed partial class PythonSandbox
         var packages = await GetPackagesAsync(CancellationToken.None).ConfigureAwait(false);
         if (packages.Count == 0) return;
         var paths = host.ProvidePackages(packages);
-        var request = JsonSerializer.Serialize(new
+        var request = new System.Text.Json.Nodes.JsonObject
         {
-            files = packages.Select((p, i) => new { path = paths[i], pure = p.Pure }),
-            imports = packages.SelectMany(p => p.Imports).Distinct(),
-            describe = string.Join(", ", packages.Select(p => $"{p.Name} {p.Version}")),
-        });
+            ["files"] = new System.Text.Json.Nodes.JsonArray([.. packages.Select((p, i) => new System.Text.Json.Nodes.JsonObject { ["path"] = paths[i], ["pure"] = p.Pure })]),
+            ["imports"] = new System.Text.Json.Nodes.JsonArray([.. packages.SelectMany(p => p.Imports).Distinct().Select(i => System.Text.Json.Nodes.JsonValue.Create(i))]),
+            ["describe"] = string.Join(", ", packages.Select(p => $"{p.Name} {p.Version}")),
+        }.ToJsonString();
         using var reply = await host.SendAsync("install", Options.StartTimeout, CancellationToken.None, args: request).ConfigureAwait(false);
         var root = reply.Ok ? reply.Payload.RootElement : default;
         if (!reply.Ok || root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("ok", out var ok) || ok.ValueKind != JsonValueKind.True)

@@ -76,8 +76,10 @@ public sealed record FunctionSpec
     }
 
     /// <summary>Builds the spec of a function whose parameters are the properties of <typeparamref name="TArgs"/>.</summary>
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(Internal.Json.ReflectionMessage)]
     public static FunctionSpec For<TArgs, TResult>(string name, string description) => For<TArgs, TResult>(name, description, []);
 
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(Internal.Json.ReflectionMessage)]
     internal static FunctionSpec For<TArgs, TResult>(string name, string description, IReadOnlyList<string> examples)
     {
         var types = new Specs.PythonTypes();
@@ -100,13 +102,29 @@ public sealed record FunctionSpec
     private string ComputeHash()
     {
         // Examples and packages join the hash only when there are some, so declaring none keeps the hash of earlier versions.
-        object[] parts = Examples.Count == 0 && Packages.Count == 0
-            ? [PromptVersion, Name, Signature, TypeDefinitions, Description]
-            : Packages.Count == 0
-                ? [PromptVersion, Name, Signature, TypeDefinitions, Description, Examples]
-                : [PromptVersion, Name, Signature, TypeDefinitions, Description, Examples, Packages.ToArray()];
-        var canonical = JsonSerializer.Serialize(parts);
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))).ToLowerInvariant();
+        // The canonical form is a compact JSON array of strings and string arrays, written without reflection.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(PromptVersion);
+            w.WriteStringValue(Name);
+            w.WriteStringValue(Signature);
+            WriteStrings(w, TypeDefinitions);
+            w.WriteStringValue(Description);
+            if (Examples.Count > 0 || Packages.Count > 0) WriteStrings(w, Examples);
+            if (Packages.Count > 0) WriteStrings(w, Packages);
+            w.WriteEndArray();
+        }
+
+        return Convert.ToHexString(SHA256.HashData(buffer.WrittenSpan)).ToLowerInvariant();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, IEnumerable<string> values)
+    {
+        writer.WriteStartArray();
+        foreach (var value in values) writer.WriteStringValue(value);
+        writer.WriteEndArray();
     }
 
     internal static string FriendlyName(Type t)

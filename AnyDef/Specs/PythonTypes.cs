@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 namespace AnyDefNet.Specs;
 
 /// <summary>Maps C# types to Python type hints, collecting a TypedDict for every record it meets.</summary>
+[System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(AnyDefNet.Internal.Json.ReflectionMessage)]
 internal sealed class PythonTypes
 {
     private readonly NullabilityInfoContext _nullability = new();

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using AnyDefNet.Internal;
 using CliWrap;
 using CliWrap.Builders;
 using Microsoft.Extensions.Logging;
@@ -56,14 +57,14 @@ internal sealed partial class HostProcess
             ["port"] = transport?.Port ?? 0,
             ["indexDir"] = location.PyodideDirectory + Path.DirectorySeparatorChar,
             ["moduleUrl"] = new Uri(Path.Combine(location.PyodideDirectory, "pyodide.mjs")).AbsoluteUri,
-            ["workerPermissions"] = options.BroadDenoPermissionsForTests ? "inherit" : WorkerReadPermissions(location, packageDirectory),
+            ["workerPermissions"] = options.BroadDenoPermissionsForTests ? "inherit" : WorkerReadPermissions(location, packageDirectory).ToArray(),
             ["snapshot"] = snapshotPath,
             ["makeSnapshot"] = makeSnapshot,
             ["memoryBytes"] = (long)options.MemoryLimitMegabytes * 1024 * 1024,
             ["graceMs"] = (long)options.InterruptGrace.TotalMilliseconds,
             ["maxResultBytes"] = options.MaxResultBytes,
             ["profile"] = BridgeProfile.Enabled,
-        });
+        }, LibraryJson.Default.DictionaryStringObject);
 
     private static Dictionary<string, string?> HostVariables(RuntimeLocation location) => new()
     {

@@ -28,7 +28,7 @@ public sealed class ReplicaSpecs
     {
         var runtime = await RuntimeLocation.ResolveAsync(TestEnvironment.Sandbox, CancellationToken.None);
         var dir = TestEnvironment.TempDir();
-        foreach (var file in new[] { runtime.HostScript, runtime.WorkerScript, runtime.TransportScript })
+        foreach (var file in new[] { runtime.HostScript, runtime.WorkerScript, runtime.TransportScript, runtime.RuntimeScript })
         {
             File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
         }

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace AnyDefNet.Sandbox.Internal;
 
 /// <summary>
-/// One Deno host process holding one Python interpreter, driven over a private Unix socket. Requests are pipelined
+/// One Deno host process holding one Python interpreter, driven over a private channel (<see cref="HostTransport"/>). Requests are pipelined
 /// and matched to replies by id; each request gets exactly one outcome, even when the process dies.
 /// </summary>
 internal sealed partial class HostProcess : IAsyncDisposable

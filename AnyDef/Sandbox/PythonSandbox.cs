@@ -14,7 +14,8 @@ namespace AnyDefNet;
 /// <summary>
 /// Runs Python functions in Pyodide inside Deno host processes that can read nothing but the Pyodide files and
 /// reach nothing but a private socket. Each distinct piece of code gets its own process (its own interpreter), so
-/// what one function leaves behind never reaches another; calls of one function are pipelined over its process.
+/// what one function leaves behind never reaches another; calls of one function are pipelined over its process, or
+/// spread over several processes of that function when they queue (<see cref="SandboxOptions.MaxProcessesPerFunction"/>).
 /// </summary>
 /// <remarks>Thread-safe. Create one per set of options and keep it, or use <see cref="GetShared"/>.</remarks>
 public sealed partial class PythonSandbox : IAsyncDisposable

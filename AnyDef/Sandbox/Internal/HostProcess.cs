@@ -10,9 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace AnyDefNet.Sandbox.Internal;
 
 /// <summary>
-/// One Deno host process holding one Python interpreter, driven over a private Unix socket: its lifecycle (start,
-/// watchdog, death, crash diagnosis). The protocol (framing, ids, requests in flight) is its <see cref="HostChannel"/>;
-/// each request gets exactly one outcome, even when the process dies.
+/// One Deno host process holding one Python interpreter, driven over a private channel (<see cref="HostTransport"/>):
+/// its lifecycle (start, watchdog, death, crash diagnosis). The protocol (framing, ids, requests in flight) is its
+/// <see cref="HostChannel"/>; each request gets exactly one outcome, even when the process dies.
 /// </summary>
 internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
 {

@@ -7,7 +7,9 @@ namespace AnyDefNet.Sandbox.Internal;
 /// The operating-system wall beneath Deno's permissions (defence in depth): where bubblewrap (<c>bwrap</c>) works, each
 /// host runs in new user, mount, PID, IPC, UTS, cgroup and network namespaces, with an empty environment, a read-only
 /// root holding only the system libraries, the Deno binary and exactly the paths Deno may read (bound read-only), and
-/// the private socket's folder as the only writable place. It dies with the library's process.
+/// the private socket's folder as the only writable place. It dies with the library's process. Over the loopback TCP
+/// transport the host keeps the library's network namespace (it must reach 127.0.0.1); Deno's permission then names
+/// only the library's address and port.
 /// </summary>
 internal static class OsSandbox
 {

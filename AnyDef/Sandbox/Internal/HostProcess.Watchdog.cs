@@ -15,6 +15,11 @@ internal sealed partial class HostProcess
     // window is ended. Garbage collection after a call stays far below it; a busy timer or worker uses all of it.
     private const double IdleCpuShare = 0.5;
     private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(1);
+    // A host is judged on consecutive windows: after calls, V8's background compilation and garbage collection can
+    // want a core for a moment (and on a loaded machine wait long in the run queue), but only work left running
+    // wants it window after window.
+    private const int BusyWindowsToEnd = 3;
+    private int _busyWindows;
     // Zero until the first request: a spare runs no untrusted code, and its runtime may still be compiling in the background.
     private long _lastSend;
     private long _idleSince;
@@ -25,6 +30,7 @@ internal sealed partial class HostProcess
         if (InFlight > 0 || _deathReason is not null || Volatile.Read(ref _lastSend) == 0)
         {
             _idleSince = 0;
+            _busyWindows = 0;
             return;
         }
 
@@ -34,13 +40,15 @@ internal sealed partial class HostProcess
         {
             _idleSince = now;
             _idleCpu = cpu;
+            _busyWindows = 0;
             return;
         }
 
         var idle = TimeSpan.FromMilliseconds(now - _idleSince);
         if (idle < IdleWindow) return;
         var used = cpu - _idleCpu;
-        if (used > idle * IdleCpuShare)
+        _busyWindows = used > idle * IdleCpuShare ? _busyWindows + 1 : 0;
+        if (_busyWindows >= BusyWindowsToEnd)
         {
             _logger.LogWarning("Sandbox host {Pid} wanted {Cpu:0} ms of CPU in {Idle:0} ms with no call running (a timer or worker left behind by the code); it was ended and will be replaced.",
                 ProcessId, used.TotalMilliseconds, idle.TotalMilliseconds);

@@ -133,7 +133,8 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
         var hash = Convert.ToHexString(SHA256.HashData([.. contents.Values.SelectMany(b => b)]))[..16].ToLowerInvariant();
         var dir = Path.Combine(cacheDir, "host", hash);
         if (HostFiles.All(f => File.Exists(Path.Combine(dir, f)))) return dir;
-        var temp = $"{dir}.{Environment.ProcessId}.tmp";
+        // A folder of its own per extraction: two sandboxes of one process may extract at the same moment.
+        var temp = $"{dir}.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(temp);

@@ -18,8 +18,12 @@ internal sealed class PackageResolver
     private readonly PackageLock _lock;
     private readonly WheelFolder? _wheels;
 
-    public PackageResolver(string lockFile, string index, string? wheelDirectory, string cacheDirectory)
+    // The folder that 'dotnet publish' filled beside the application: its files are verified where they are, never copied.
+    private readonly bool _readInPlace;
+
+    public PackageResolver(string lockFile, string index, string? wheelDirectory, string cacheDirectory, bool readInPlace = false)
     {
+        _readInPlace = readInPlace;
         _lock = PackageLock.Load(lockFile);
         _wheels = wheelDirectory is null ? null : WheelFolder.Scan(wheelDirectory);
         Index = IsRemote(index) || index.StartsWith("file:", StringComparison.OrdinalIgnoreCase)
@@ -34,11 +38,20 @@ internal sealed class PackageResolver
     public string CacheDirectory { get; }
 
     /// <summary>The resolver for a sandbox's settings: its lock file (by default the pinned Pyodide's), index and wheel folder.</summary>
-    public static PackageResolver For(SandboxOptions options, RuntimeLocation location) => new(
-        options.PackageLockFile ?? Path.Combine(location.PyodideDirectory, "pyodide-lock.json"),
-        options.PackageIndex ?? (Environment.GetEnvironmentVariable("ANYDEF_PACKAGE_INDEX") is { Length: > 0 } i ? i : DefaultIndex(location)),
-        options.WheelDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_WHEEL_DIR") is { Length: > 0 } w ? w : null),
-        location.CacheDirectory);
+    /// <remarks>
+    /// With no index and no wheel folder chosen, a published application's own <c>anydef-runtime/packages/</c> folder (filled at
+    /// publish) is the index, read in place: a read-only, offline deployment needs neither the network nor a writable cache.
+    /// </remarks>
+    public static PackageResolver For(SandboxOptions options, RuntimeLocation location)
+    {
+        var lockFile = options.PackageLockFile ?? Path.Combine(location.PyodideDirectory, "pyodide-lock.json");
+        var index = options.PackageIndex ?? (Environment.GetEnvironmentVariable("ANYDEF_PACKAGE_INDEX") is { Length: > 0 } i ? i : null);
+        var wheels = options.WheelDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_WHEEL_DIR") is { Length: > 0 } w ? w : null);
+        var published = Path.Combine(AppContext.BaseDirectory, RuntimeLocation.PublishedFolderName, "packages");
+        return index is null && wheels is null && location.IsPublished && Directory.Exists(published)
+            ? new(lockFile, published, null, location.CacheDirectory, readInPlace: true)
+            : new(lockFile, index ?? DefaultIndex(location), wheels, location.CacheDirectory);
+    }
 
     /// <summary>The official distribution of the pinned Pyodide version.</summary>
     public static string DefaultIndex(RuntimeLocation location)
@@ -80,7 +93,9 @@ internal sealed class PackageResolver
         if (_lock.Packages.TryGetValue(name, out var entry))
         {
             var url = Index + entry.FileName;
-            var path = await StoreAsync(entry.FileName, entry.Sha256, url, cancellationToken).ConfigureAwait(false);
+            var path = _readInPlace
+                ? await VerifyInPlaceAsync(entry.FileName, entry.Sha256, url, cancellationToken).ConfigureAwait(false)
+                : await StoreAsync(entry.FileName, entry.Sha256, url, cancellationToken).ConfigureAwait(false);
             return new InstalledPackage(name, entry.Version, entry.FileName, entry.Sha256, path, entry.Imports, IsPure(entry.FileName));
         }
 
@@ -94,6 +109,17 @@ internal sealed class PackageResolver
         var stored = await StoreAsync(Path.GetFileName(wheel.Path), expectedSha256: null, wheel.Path, cancellationToken).ConfigureAwait(false);
         var sha = Path.GetFileName(Path.GetDirectoryName(stored)!);
         return new InstalledPackage(name, wheel.Version, Path.GetFileName(wheel.Path), sha, stored, WheelFolder.Inspect(stored).Imports, Pure: true);
+    }
+
+    private async Task<string> VerifyInPlaceAsync(string fileName, string expectedSha256, string path, CancellationToken cancellationToken)
+    {
+        string actual;
+        await using (var input = await OpenAsync(path, fileName, cancellationToken).ConfigureAwait(false))
+        {
+            actual = await CopyHashingAsync(input, Stream.Null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return actual == expectedSha256 ? path : throw new PackageHashMismatchException(fileName, path, expectedSha256, actual);
     }
 
     // A fetch cut short by the end of its process leaves a temporary file; one a day old belongs to nobody.

@@ -68,7 +68,7 @@ public sealed record SandboxOptions
     public PackageSet Packages { get; init; } = PackageSet.Empty;
 
     /// <summary>Where Pyodide's package files are fetched from: a URL (a mirror of the Pyodide distribution) or a local folder.</summary>
-    /// <value>The default is null: <c>ANYDEF_PACKAGE_INDEX</c>, else the official distribution of the pinned Pyodide version.</value>
+    /// <value>The default is null: <c>ANYDEF_PACKAGE_INDEX</c>, else (with no wheel folder) the <c>anydef-runtime/packages/</c> folder that <c>dotnet publish -r RID</c> put beside the application, read in place, else the official distribution of the pinned Pyodide version.</value>
     public string? PackageIndex { get; init; }
 
     /// <summary>A folder of pure-Python wheels (<c>*.whl</c>, for example from <c>pip download</c>) for packages Pyodide does not ship.</summary>

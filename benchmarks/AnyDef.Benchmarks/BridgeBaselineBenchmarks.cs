@@ -27,7 +27,7 @@ public class BridgeBaselineBenchmarks
     {
         _sandbox = new PythonSandbox(SandboxOptions.Default with { SpareProcesses = 0 });
         for (var i = 0; i < 3_000; i++) await _sandbox.RunAsync(Code, Function, "[1, 2]");
-        _batch = [.. Enumerable.Range(0, 1000).Select(i => PythonSandbox.Pack($"[{i}, 1]", null))];
+        _batch = Functions.BatchInputs();
 
         var runtime = await RuntimeLocation.ResolveAsync(SandboxOptions.Default, CancellationToken.None);
         var script = Path.Combine(AppContext.BaseDirectory, "inprocess.ts");
@@ -63,16 +63,10 @@ public class BridgeBaselineBenchmarks
     [Benchmark(Description = "warm call through the bridge")]
     public async Task<string> WarmCall() => (await _sandbox.RunAsync(Code, Function, "[1, 2]")).ResultJson;
 
-    [Benchmark(Description = "pipelined, 16 tasks (per call)", OperationsPerInvoke = 16 * 64)]
-    public async Task Pipelined()
-    {
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(async t =>
-        {
-            for (var i = 0; i < 64; i++) await _sandbox.RunAsync(Code, Function, "[1, 2]");
-        }));
-    }
+    [Benchmark(Description = "pipelined, 16 tasks (per call)", OperationsPerInvoke = Functions.PipelinedTasks * Functions.CallsPerTask)]
+    public Task Pipelined() => Functions.PipelinedAsync(_sandbox, Function);
 
-    [Benchmark(Description = "batch of 1,000 (per input)", OperationsPerInvoke = 1000)]
+    [Benchmark(Description = "batch of 1,000 (per input)", OperationsPerInvoke = Functions.BatchSize)]
     public async Task Batch() => await _sandbox.CallBatchAsync(Code, Function, _batch, TimeSpan.FromSeconds(30), CancellationToken.None);
 
     private void RunInProcess(int calls)

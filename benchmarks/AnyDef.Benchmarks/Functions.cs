@@ -17,4 +17,23 @@ internal static class Functions
         """;
 
     public static string Code(string name) => name == "add" ? Add : Sieve;
+
+    /// <summary>Calls one function from this many tasks at once, each making <see cref="CallsPerTask"/> calls in turn.</summary>
+    public const int PipelinedTasks = 16;
+
+    /// <summary>The calls each pipelining task makes.</summary>
+    public const int CallsPerTask = 64;
+
+    /// <summary>The inputs of a measured batch.</summary>
+    public const int BatchSize = 1000;
+
+    /// <summary>The warm-call workload shared by the benchmarks: one function called from many tasks at once.</summary>
+    public static Task PipelinedAsync(PythonSandbox sandbox, string name) =>
+        Task.WhenAll(Enumerable.Range(0, PipelinedTasks).Select(async _ =>
+        {
+            for (var i = 0; i < CallsPerTask; i++) await sandbox.RunAsync(Code(name), name, "[1, 2]");
+        }));
+
+    /// <summary>The packed inputs of a measured batch.</summary>
+    public static List<string> BatchInputs() => [.. Enumerable.Range(0, BatchSize).Select(i => PythonSandbox.Pack($"[{i}, 1]", null))];
 }

@@ -18,7 +18,7 @@ public class WarmCallBenchmarks
     {
         _warm = new PythonSandbox(SandboxOptions.Default with { SpareProcesses = 0 });
         await _warm.RunAsync(Code, Function, "[1, 2]");
-        _batch = [.. Enumerable.Range(0, 1000).Select(i => PythonSandbox.Pack($"[{i}, 1]", null))];
+        _batch = Functions.BatchInputs();
     }
 
     [GlobalCleanup]
@@ -27,15 +27,9 @@ public class WarmCallBenchmarks
     [Benchmark(Description = "warm call")]
     public async Task<string> WarmCall() => (await _warm.RunAsync(Code, Function, "[1, 2]")).ResultJson;
 
-    [Benchmark(Description = "pipelined, 16 tasks (per call)", OperationsPerInvoke = 16 * 64)]
-    public async Task Pipelined()
-    {
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(async t =>
-        {
-            for (var i = 0; i < 64; i++) await _warm.RunAsync(Code, Function, "[1, 2]");
-        }));
-    }
+    [Benchmark(Description = "pipelined, 16 tasks (per call)", OperationsPerInvoke = Functions.PipelinedTasks * Functions.CallsPerTask)]
+    public Task Pipelined() => Functions.PipelinedAsync(_warm, Function);
 
-    [Benchmark(Description = "batch of 1,000 (per input)", OperationsPerInvoke = 1000)]
+    [Benchmark(Description = "batch of 1,000 (per input)", OperationsPerInvoke = Functions.BatchSize)]
     public async Task Batch() => await _warm.CallBatchAsync(Code, Function, _batch, TimeSpan.FromSeconds(30), CancellationToken.None);
 }

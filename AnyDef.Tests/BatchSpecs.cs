@@ -199,6 +199,38 @@ public sealed class BatchSpecs(SandboxFixture fixture)
         (await Sandbox.RunAsync(code, "quit", "[0]")).ResultJson.Should().Be("0");
     }
 
+    [Theory]
+    [InlineData("js.Deno.exit(0)")]
+    [InlineData("js.close()")]
+    public async Task Code_that_catches_the_refusal_to_end_its_process_still_crashes_that_input_and_nothing_after_it_runs_there(string end)
+    {
+        // The refusal reaches Python as an exception it can swallow and go on from: the input is still the crash, and
+        // the inputs after it run once each, in a fresh process.
+        var code = $$"""
+            def go(kind, x):
+                import js
+                if getattr(js.globalThis, "anydef_ran", None) is None:
+                    js.eval("globalThis.anydef_ran = 0")
+                js.eval("globalThis.anydef_ran += 1")
+                if kind == "end":
+                    try:
+                        {{end}}
+                    except BaseException:
+                        pass
+                return [x * 2, int(js.eval("globalThis.anydef_ran"))]
+            """;
+        string[] kinds = ["ok", "ok", "end", "ok", "ok"];
+
+        var results = await Sandbox.RunBatchAsync(code, "go", kinds.Select((k, i) => In(k, i)).ToList(), timeout: TimeSpan.FromSeconds(10));
+
+        results.Should().HaveCount(5);
+        results[2].Error.Should().BeOfType<SandboxCrashedException>("the input that tried to end its process is the crash, even though it swallowed the refusal");
+        results.Where((_, i) => i != 2).Select(r => r.Error).Should().AllSatisfy(e => e.Should().BeNull());
+        results[3].ResultJson.Should().Be("[6, 1]", "the input after the crash ran first in a fresh process");
+        results[4].ResultJson.Should().Be("[8, 2]");
+        await Sandbox.Invoking(s => s.RunAsync(code, "go", In("end", 1), timeout: TimeSpan.FromSeconds(10))).Should().ThrowAsync<SandboxCrashedException>();
+    }
+
     [Fact]
     public void A_result_limit_out_of_range_is_refused_naming_the_setting()
     {

@@ -152,7 +152,12 @@ function spill(text: string): boolean {
   return true;
 }
 
+// Set once code has tried to end its worker or process: the host is told at once and ends this process, so nothing
+// after that may run or be counted (Python sees the refusal as an exception it could catch and go on from).
+let halted = false;
+
 function emit(text: string, out = ""): boolean {
+  if (halted) return false;
   pending.push(text);
   pendingOut.push(out);
   done++;
@@ -168,7 +173,8 @@ function emit(text: string, out = ""): boolean {
 // (which would run on after the call returned) are refused.
 function lockDown() {
   const ended = (what: string) => () => {
-    flush();
+    if (!halted) flush();
+    halted = true;
     post({ type: "fatal", message: `the code tried to end its ${what}` });
     throw new Error(`the AnyDef sandbox does not let code end its ${what}`);
   };
@@ -335,6 +341,7 @@ self.onmessage = async (e: MessageEvent) => {
             pendingProf.push([before - received, after - before, 0]);
           }
           emit(text, takeStdout());
+          if (halted) break;
           if (text[0] === "1") {
             spent = true;
             break;

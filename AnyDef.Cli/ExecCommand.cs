@@ -32,14 +32,7 @@ internal static class ExecCommand
                 var code = await File.ReadAllTextAsync(file.FullName, ct);
                 var name = parse.GetValue(function)!;
                 var limit = Options.Seconds(parse.GetValue(timeout));
-                // One call, one function: a spare would only be a second process to start and end.
-                var sandbox = PythonSandbox.GetShared(SandboxOptions.Default with
-                {
-                    SpareProcesses = 0,
-                    Packages = Options.PackageNames(parse.GetValue(packages)),
-                    PackageIndex = parse.GetValue(index),
-                    WheelDirectory = parse.GetValue(wheels),
-                });
+                var sandbox = Sandbox(Options.PackageNames(parse.GetValue(packages)), parse.GetValue(index), parse.GetValue(wheels));
                 Progress.Say("starting the Python sandbox");
                 if (parse.GetValue(batch) is { } batchFile) return await RunBatchAsync(sandbox, code, name, batchFile, limit, parse.GetValue(batchTimeout) is { } whole ? Options.Seconds(whole) : null, ct);
 
@@ -55,6 +48,33 @@ internal static class ExecCommand
             }
         });
         return command;
+    }
+
+    // One call, one function: a spare would only be a second process to start and end.
+    private static PythonSandbox Sandbox(PackageSet packages, string? index, string? wheels) => PythonSandbox.GetShared(SandboxOptions.Default with
+    {
+        SpareProcesses = 0,
+        Packages = packages,
+        PackageIndex = index,
+        WheelDirectory = wheels,
+    });
+
+    /// <summary>
+    /// Starts the sandbox process of an <c>exec</c> command line before anything else: Deno and Python then start while
+    /// this program loads, parses its arguments and reads the code, instead of after. The call takes that process (it
+    /// is still the only one). Only for a plain command line (no package options, no help), whose sandbox is the one the
+    /// command will use; anything else starts nothing here.
+    /// </summary>
+    public static void Prestart(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "exec" || !args.Contains("--code") || !args.Contains("--function")) return;
+        if (args.Any(a => a is "-h" or "-?" or "--help" || a.StartsWith("--packages", StringComparison.Ordinal)
+            || a.StartsWith("--package-index", StringComparison.Ordinal) || a.StartsWith("--wheels", StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        Sandbox(PackageSet.Empty, null, null).Prestart();
     }
 
     // Streams: the inputs are read as the batch goes, and each result line is written (and flushed) as soon as it is

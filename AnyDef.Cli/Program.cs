@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AnyDefNet.Cli;
 
+ExecCommand.Prestart(args);
 var root = new RootCommand("AnyDef: functions written once by a language model, run in a Deno + Pyodide sandbox.")
 {
     RunCommand.Create(),

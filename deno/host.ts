@@ -46,6 +46,8 @@ const MAX_GROUP = 256;
 
 
 const config: Config = JSON.parse(Deno.args[0]);
+// The snapshot's read starts first, so that it runs while the worker starts (which blocks this thread for a while).
+const snapshotRead = config.snapshot ? readWhole(config.snapshot) : undefined;
 const encoder = new TextEncoder();
 const interrupt = new SharedArrayBuffer(1);
 const interruptView = new Uint8Array(interrupt);
@@ -136,8 +138,22 @@ class Channel {
   }
 }
 
-let snapshotBytes: Uint8Array | undefined;
-if (config.snapshot) snapshotBytes = await Deno.readFile(config.snapshot);
+// Into a buffer of the file's size, in one read: Deno.readFile grows its buffer as it goes, which took two to three
+// times as long for the 30 MB snapshot.
+async function readWhole(path: string): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const size = (await file.stat()).size;
+  const bytes = new Uint8Array(size);
+  let off = 0;
+  while (off < size) {
+    const n = await file.read(bytes.subarray(off));
+    if (n === null) throw new Error(`the snapshot ${path} ended after ${off} of ${size} bytes`);
+    off += n;
+  }
+  return bytes;
+}
+
+let snapshotBytes: Uint8Array | undefined = await snapshotRead;
 
 function ended(code: number): never {
   Deno.exit(code);

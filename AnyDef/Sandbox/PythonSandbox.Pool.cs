@@ -486,6 +486,45 @@ public sealed partial class PythonSandbox
         return _replacements.Count(t => t >= since);
     }
 
+    /// <summary>
+    /// Starts one process at once, as a spare, for a call the caller knows is coming (a one-shot program, which can start
+    /// it before it has loaded and parsed the rest): the call takes it, waiting for it if it is still starting. Only a
+    /// sandbox with no process yet starts one, and no spare follows it unless <see cref="SandboxOptions.SpareProcesses"/>
+    /// asks for spares. Returns at once; the runtime is located and the process launched in the background.
+    /// </summary>
+    internal void Prestart()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_spareLock)
+        {
+            lock (_slotLock)
+            {
+                if (_live > 0 || _waiting > 0 || Options.MaxProcesses < 1) return;
+                _live++;
+            }
+
+            var spare = Task.Run(LaunchWhenLocatedAsync);
+            _spares.Enqueue(spare);
+            _ = spare.ContinueWith(_ => Pulse(), TaskScheduler.Default);
+        }
+    }
+
+    private async Task<HostProcess> LaunchWhenLocatedAsync()
+    {
+        (RuntimeLocation Location, string? Snapshot) runtime;
+        try
+        {
+            runtime = await RuntimeAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            ReleaseSlot();
+            throw;
+        }
+
+        return await LaunchAsync(runtime.Location, runtime.Snapshot, CancellationToken.None).ConfigureAwait(false);
+    }
+
     private void TopUpSpares()
     {
         if (_disposed || !_runtime.IsValueCreated || !_runtime.Value.IsCompletedSuccessfully) return;

@@ -22,6 +22,15 @@ internal static class OsSandbox
     /// <summary>The working <c>bwrap</c> binary, or null where there is none or it cannot make namespaces here.</summary>
     public static string? Bwrap => s_bwrap.Value;
 
+    /// <summary>
+    /// Starts the probe for a working bwrap in the background (it starts a process, ~50 ms), so that it is done, or nearly,
+    /// by the time the first host is launched rather than delaying that launch.
+    /// </summary>
+    public static void ProbeInBackground()
+    {
+        if (!s_bwrap.IsValueCreated) _ = Task.Run(() => s_bwrap.Value);
+    }
+
     /// <summary>Whether hosts started with <paramref name="options"/> run inside the OS layer.</summary>
     public static bool IsOn(SandboxOptions options) => options.UseOsSandbox && Bwrap is not null;
 

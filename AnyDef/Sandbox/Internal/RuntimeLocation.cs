@@ -36,6 +36,8 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
 
     public static async Task<RuntimeLocation> ResolveAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
+        // The first launch needs to know whether the OS layer works: find out while the runtime is located.
+        if (options.UseOsSandbox) OsSandbox.ProbeInBackground();
         var cacheDir = CacheRoot(options);
         // An explicit choice is the only candidate: silently running another runtime would hide a mistake.
         var chosen = options.RuntimeDirectory ?? (Environment.GetEnvironmentVariable("ANYDEF_RUNTIME_DIR") is { Length: > 0 } env ? env : null);

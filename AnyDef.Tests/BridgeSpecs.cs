@@ -95,4 +95,50 @@ public sealed class BridgeSpecs(SandboxFixture fixture)
         earlier.Should().Contain(r => r != "lost", "the outcomes handed over before the crash are kept");
         Sandbox.ProcessIdOf(code, "maybe_exit").Should().NotBe(firstPid, "the process that ended was replaced");
     }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(140_000)]
+    [InlineData(400_000)]
+    public async Task Arguments_results_and_output_of_any_size_and_script_round_trip_intact_alone_and_pipelined(int length)
+    {
+        // Characters of one, two, three and four UTF-8 bytes (the last a surrogate pair in .NET and JavaScript): the
+        // larger sizes are past what the host and its worker exchange through shared memory, which then falls back.
+        const string code = "def echo(s, n):\n    print(s[:n])\n    return s + '\u2713'\n";
+        var text = string.Concat(Enumerable.Repeat("aé€😀", length / 5 + 1))[..length];
+        if (char.IsHighSurrogate(text[^1])) text = text[..^1];
+        var args = System.Text.Json.JsonSerializer.Serialize(new object[] { text, 1000 });
+
+        var alone = await Sandbox.RunAsync(code, "echo", args);
+        var pipelined = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Sandbox.RunAsync(code, "echo", args)));
+
+        foreach (var r in pipelined.Prepend(alone))
+        {
+            System.Text.Json.JsonSerializer.Deserialize<string>(r.ResultJson).Should().Be(text + "\u2713");
+            r.Output.Should().Be(string.Concat(text.EnumerateRunes().Take(1000)) + "\n", "Python counts code points");
+        }
+    }
+
+    [Fact]
+    public async Task Code_that_writes_into_the_memory_it_shares_with_the_host_gets_a_typed_error_and_the_next_call_a_fresh_process()
+    {
+        // Python reaches JavaScript: it can catch the worker's shared memory on its way into a text encoder and write
+        // garbage over it. The host reads that memory as untrusted input.
+        const string code = """
+            def corrupt(x):
+                import js
+                if x:
+                    js.eval("const e = TextEncoder.prototype.encodeInto; TextEncoder.prototype.encodeInto = function (s, d) { const r = e.call(this, s, d); " +
+                        "if (d.buffer instanceof SharedArrayBuffer && d.buffer.byteLength < 1000000) new Uint8Array(d.buffer, 0, 4096).fill(0x7f); return r; }")
+                return x
+            """;
+        (await Sandbox.RunAsync(code, "corrupt", "[0]")).ResultJson.Should().Be("0");
+        var pid = Sandbox.ProcessIdOf(code, "corrupt");
+
+        var error = await Sandbox.Invoking(s => s.RunAsync(code, "corrupt", "[1]", timeout: TimeSpan.FromSeconds(20))).Should().ThrowAsync<SandboxCrashedException>();
+
+        error.Which.Message.Should().Contain("shared memory");
+        (await Sandbox.RunAsync(code, "corrupt", "[0]")).ResultJson.Should().Be("0", "the function runs again in a fresh process");
+        Sandbox.ProcessIdOf(code, "corrupt").Should().NotBe(pid);
+    }
 }

@@ -65,6 +65,27 @@ const spillHeader = new Int32Array(spill, 0, 2);
 const cancel = new SharedArrayBuffer(MAX_GROUP);
 const cancelView = new Uint8Array(cancel);
 
+// The mailbox: groups of calls go to the worker and their outcomes come back through shared memory, with the worker
+// blocked in Atomics.wait while it has nothing to do and this thread in Atomics.waitAsync (a round trip costs a
+// third of a postMessage one). Anything else, and anything larger than the mailbox, travels by postMessage; the
+// mailbox then only tells the worker to go and read its messages. The worker writes the outcomes, and Python can
+// reach the worker's memory, so everything read back from here is checked as untrusted input. Same layout as in worker.ts.
+const BOX = {
+  inSeq: 0, inKind: 1, inJob: 2, inCount: 3, inBytes: 4,
+  outSeq: 8, outJob: 9, outCount: 10, outBytes: 11, outSpent: 12,
+  startAt: 64, inLensAt: 128, outLensAt: 128 + MAX_GROUP * 8, profsAt: 128 + MAX_GROUP * 16,
+  inAt: 128 + MAX_GROUP * 40, inSize: 256 * 1024, outSize: 256 * 1024,
+  calls: 1, messages: 2,
+};
+const mailbox = new SharedArrayBuffer(BOX.inAt + BOX.inSize + BOX.outSize);
+const box = new Int32Array(mailbox, 0, 16);
+const boxStart = new Float64Array(mailbox, BOX.startAt, 1);
+const boxInLens = new Int32Array(mailbox, BOX.inLensAt, MAX_GROUP * 2);
+const boxOutLens = new Int32Array(mailbox, BOX.outLensAt, MAX_GROUP * 2);
+const boxProfs = new Float64Array(mailbox, BOX.profsAt, MAX_GROUP * 3);
+const boxIn = new Uint8Array(mailbox, BOX.inAt, BOX.inSize);
+const boxOutAt = BOX.inAt + BOX.inSize;
+
 const worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
   type: "module",
   // deno-lint-ignore no-explicit-any
@@ -121,22 +142,47 @@ class Channel {
     }
   }
 
-  // The requests in each chunk read from the socket, together (so that calls arriving together are run together).
+  // The requests in each read from the socket, together (so that calls arriving together are run together). Read
+  // straight into one buffer (a stream reader costs a promise chain and a chunk per read); a line longer than the
+  // buffer grows it, and only the bytes a read added are searched for the end of a line.
   async *requests(): AsyncGenerator<Request[]> {
     const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of this.conn.readable) {
-      buffered += decoder.decode(chunk, { stream: true });
-      const last = buffered.lastIndexOf("\n");
-      if (last < 0) continue;
-      const lines = buffered.slice(0, last).split("\n");
-      buffered = buffered.slice(last + 1);
+    let buffer = new Uint8Array(SMALL_READ);
+    let start = 0, end = 0;
+    while (true) {
+      if (end === buffer.length) {
+        if (start > 0) {
+          buffer.copyWithin(0, start, end);
+          end -= start;
+          start = 0;
+        } else {
+          const larger = new Uint8Array(buffer.length * 2);
+          larger.set(buffer);
+          buffer = larger;
+        }
+      }
+      const n = await this.conn.read(buffer.subarray(end));
+      if (n === null) return;
+      const from = end;
+      end += n;
+      const newline = buffer.subarray(from, end).lastIndexOf(10);
+      if (newline < 0) continue;
+      const last = from + newline;
+      const text = decoder.decode(buffer.subarray(start, last));
+      start = last + 1;
+      if (start === end) {
+        start = end = 0;
+        // The memory of a large request goes once it has been read.
+        if (buffer.length > SMALL_READ) buffer = new Uint8Array(SMALL_READ);
+      }
       const requests: Request[] = [];
-      for (const line of lines) if (line) requests.push(JSON.parse(line));
+      for (const line of text.split("\n")) if (line) requests.push(JSON.parse(line));
       yield requests;
     }
   }
 }
+
+const SMALL_READ = 64 * 1024;
 
 // Into a buffer of the file's size, in one read: Deno.readFile grows its buffer as it goes, which took two to three
 // times as long for the 30 MB snapshot.
@@ -403,10 +449,86 @@ async function serve() {
     }
     if (config.profile) for (const r of requests) r.tp = performance.now();
     if (op === "call") {
-      worker.postMessage({ type: "calls", id: j.id, start: j.start, calls: requests.map((r) => ({ seq: r.seq, args: r.args })) });
+      if (!shareCalls(j)) toWorker({ type: "calls", id: j.id, start: j.start, calls: requests.map((r) => ({ seq: r.seq, args: r.args })) });
     } else {
       const r = requests[0];
-      worker.postMessage({ type: op, id: j.id, seq: r.seq, code: r.code, function: r.function, args: r.args, start: j.start });
+      toWorker({ type: op, id: j.id, seq: r.seq, code: r.code, function: r.function, args: r.args, start: j.start });
+    }
+  }
+
+  // A message for the worker, which waits on the mailbox: it is told to go and read it.
+  function toWorker(message: unknown) {
+    worker.postMessage(message);
+    Atomics.store(box, BOX.inKind, BOX.messages);
+    Atomics.add(box, BOX.inSeq, 1);
+    Atomics.notify(box, BOX.inSeq);
+  }
+
+  // A group of calls into the mailbox: per call its number and the length of its arguments, then the arguments' text.
+  function shareCalls(j: Job): boolean {
+    let at = 0;
+    const rs = j.requests;
+    for (let k = 0; k < rs.length; k++) {
+      const args = rs[k].args ?? "";
+      if (args.length * 3 > boxIn.length - at) return false;
+      boxInLens[2 * k] = rs[k].seq!;
+      boxInLens[2 * k + 1] = args.length;
+      at += encoder.encodeInto(args, boxIn.subarray(at)).written;
+    }
+    boxStart[0] = j.start;
+    box[BOX.inJob] = j.id;
+    box[BOX.inCount] = rs.length;
+    box[BOX.inBytes] = at;
+    Atomics.store(box, BOX.inKind, BOX.calls);
+    Atomics.add(box, BOX.inSeq, 1);
+    Atomics.notify(box, BOX.inSeq);
+    return true;
+  }
+
+  // The outcomes of a group of calls from the mailbox, as the reply message they stand for; a string names what is
+  // wrong with them (only code that reached the worker's memory writes a broken reply).
+  function sharedReply(): Record<string, unknown> | string {
+    const j = job;
+    const id = box[BOX.outJob], count = box[BOX.outCount], bytes = box[BOX.outBytes], spent = box[BOX.outSpent];
+    if (!j || j.op !== "call" || id !== j.id) return "a reply for no group of calls the worker was given";
+    if (!(count >= 0 && count <= j.requests.length - j.answered)) return `a reply with ${count} outcomes`;
+    if (!(bytes >= 0 && bytes <= BOX.outSize)) return `a reply of ${bytes} bytes`;
+    const text = new TextDecoder().decode(new Uint8Array(mailbox, boxOutAt, bytes).slice());
+    const lens = boxOutLens.slice(0, count * 2);
+    const texts: string[] = [], outs: string[] = [];
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const a = lens[2 * i], b = lens[2 * i + 1];
+      if (!(a >= 1 && b >= 0 && at + a + b <= text.length)) return "a reply whose lengths do not match its text";
+      texts.push(text.slice(at, at + a));
+      outs.push(text.slice(at + a, at + a + b));
+      at += a + b;
+    }
+    if (at !== text.length) return "a reply whose lengths do not match its text";
+    const profs = config.profile ? Array.from({ length: count }, (_, i) => Array.from(boxProfs.slice(3 * i, 3 * i + 3))) : undefined;
+    return { type: "reply", id, spent: spent === 1, texts, outs, profs };
+  }
+
+  let outSeen = 0;
+  async function listen() {
+    while (true) {
+      const w = Atomics.waitAsync(box, BOX.outSeq, outSeen);
+      if (w.async) await w.value;
+      const seen = Atomics.load(box, BOX.outSeq);
+      if (seen === outSeen) continue;
+      outSeen = seen;
+      if (dying) continue;
+      const m = sharedReply();
+      if (typeof m !== "string") {
+        fromWorker(m);
+        continue;
+      }
+      // The calls whose outcomes that reply held get the verdict (not "lost"), and the process ends.
+      const message = "the sandbox process was ended: its worker wrote a broken reply into shared memory (" + m + ")";
+      const j = job;
+      const done = j?.op === "call" ? Math.min(Atomics.load(progress, 0), j.requests.length) : 0;
+      while (j && j.answered < done) send({ id: j.requests[j.answered++].id, ok: false, exiting: true, error: { kind: "fatal", type: "fatal", message } });
+      die("fatal", message);
     }
   }
 
@@ -418,8 +540,9 @@ async function serve() {
     if (j.op === "call" && j.answered < j.requests.length) queue.unshift(...j.requests.slice(j.answered));
   }
 
-  worker.onmessage = (e: MessageEvent) => {
-    const m = e.data;
+  worker.onmessage = (e: MessageEvent) => fromWorker(e.data);
+  // deno-lint-ignore no-explicit-any
+  function fromWorker(m: any) {
     if (m.type === "ready") {
       send({ ready: true, pid: Deno.pid });
       return;
@@ -470,7 +593,7 @@ async function serve() {
       return;
     }
     next();
-  };
+  }
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
     die("fatal", "the Python worker crashed: " + e.message);
@@ -478,10 +601,11 @@ async function serve() {
 
   // Moved, not copied: a 30 MB copy would cost time at start and memory for as long as the process lives.
   worker.postMessage(
-    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, cancel, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false, profile: config.profile === true },
+    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, cancel, mailbox, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false, profile: config.profile === true },
     snapshotBytes ? [snapshotBytes.buffer] : [],
   );
   snapshotBytes = undefined;
+  listen();
 
   for await (const requests of channel.requests()) {
     if (dying) continue;

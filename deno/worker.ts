@@ -130,7 +130,97 @@ let lastFlush = 0;
 let done = 0;
 let batchBytes = 0;
 let batchStart = 0;
-const post = self.postMessage.bind(self);
+const postMessage = self.postMessage.bind(self);
+// Whether anything went to the host by postMessage during the running group: its outcomes then follow the same way,
+// so that they arrive after it.
+let posted = false;
+// deno-lint-ignore no-explicit-any
+function post(message: any) {
+  posted = true;
+  postMessage(message);
+}
+
+// The mailbox shared with the host (same layout as in host.ts): groups of calls arrive there, and their outcomes go
+// back there when they fit. Atomics is taken now, before any untrusted code runs, so that Python cannot turn the
+// wait into a spin (which would burn a core while no call runs).
+const MAX_GROUP = 256;
+const BOX = {
+  inSeq: 0, inKind: 1, inJob: 2, inCount: 3, inBytes: 4,
+  outSeq: 8, outJob: 9, outCount: 10, outBytes: 11, outSpent: 12,
+  startAt: 64, inLensAt: 128, outLensAt: 128 + MAX_GROUP * 8, profsAt: 128 + MAX_GROUP * 16,
+  inAt: 128 + MAX_GROUP * 40, inSize: 256 * 1024, outSize: 256 * 1024,
+  calls: 1, messages: 2,
+};
+const { wait: atomicsWait, load: atomicsLoad, store: atomicsStore, add: atomicsAdd, notify: atomicsNotify } = Atomics;
+let box: Int32Array | undefined;
+let boxStart: Float64Array;
+let boxInLens: Int32Array;
+let boxOutLens: Int32Array;
+let boxProfs: Float64Array;
+let boxIn: Uint8Array;
+let boxOut: Uint8Array;
+let inSeen = 0;
+const decoder = new TextDecoder();
+
+function openMailbox(mailbox: SharedArrayBuffer) {
+  box = new Int32Array(mailbox, 0, 16);
+  boxStart = new Float64Array(mailbox, BOX.startAt, 1);
+  boxInLens = new Int32Array(mailbox, BOX.inLensAt, MAX_GROUP * 2);
+  boxOutLens = new Int32Array(mailbox, BOX.outLensAt, MAX_GROUP * 2);
+  boxProfs = new Float64Array(mailbox, BOX.profsAt, MAX_GROUP * 3);
+  boxIn = new Uint8Array(mailbox, BOX.inAt, BOX.inSize);
+  boxOut = new Uint8Array(mailbox, BOX.inAt + BOX.inSize, BOX.outSize);
+}
+
+// Runs the groups of calls the host puts in the mailbox, blocked (using no CPU) while there are none, until the host
+// says a message waits: then it returns, so that the event loop delivers it. Nothing else runs in this worker
+// meanwhile: a timer that code left behind does not fire while no call runs.
+async function serveMailbox() {
+  const b = box!;
+  while (true) {
+    const seq = atomicsLoad(b, BOX.inSeq);
+    if (seq === inSeen) {
+      atomicsWait(b, BOX.inSeq, seq);
+      continue;
+    }
+    inSeen = seq;
+    if (atomicsLoad(b, BOX.inKind) !== BOX.calls) return;
+    const count = b[BOX.inCount];
+    const text = decoder.decode(boxIn.slice(0, b[BOX.inBytes]));
+    const calls: { seq: number; args: string }[] = [];
+    for (let k = 0, at = 0; k < count; k++) {
+      const len = boxInLens[2 * k + 1];
+      calls.push({ seq: boxInLens[2 * k], args: text.slice(at, at + len) });
+      at += len;
+    }
+    await runCalls(b[BOX.inJob], boxStart[0], calls, performance.now());
+  }
+}
+
+// The outcomes of a group into the mailbox, when they fit: per call the lengths of its outcome and its output, then
+// the texts.
+function shareReply(id: number, spent: boolean): boolean {
+  const b = box;
+  if (!b || posted || halted) return false;
+  let chars = 0;
+  for (let i = 0; i < pending.length; i++) chars += pending[i].length + pendingOut[i].length;
+  if (chars * 3 > boxOut.length) return false;
+  let at = 0;
+  for (let i = 0; i < pending.length; i++) {
+    boxOutLens[2 * i] = pending[i].length;
+    boxOutLens[2 * i + 1] = pendingOut[i].length;
+    at += encoder.encodeInto(pending[i], boxOut.subarray(at)).written;
+    at += encoder.encodeInto(pendingOut[i], boxOut.subarray(at)).written;
+    if (profiling) boxProfs.set(pendingProf[i], 3 * i);
+  }
+  b[BOX.outJob] = id;
+  b[BOX.outCount] = pending.length;
+  b[BOX.outBytes] = at;
+  b[BOX.outSpent] = spent ? 1 : 0;
+  atomicsAdd(b, BOX.outSeq, 1);
+  atomicsNotify(b, BOX.outSeq);
+  return true;
+}
 
 function flush() {
   if (pending.length > 0) post({ type: "items", id: pendingId, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
@@ -156,7 +246,8 @@ function spill(text: string): boolean {
 // after that may run or be counted (Python sees the refusal as an exception it could catch and go on from).
 let halted = false;
 
-function emit(text: string, out = ""): boolean {
+// `last`: the reply follows at once, with this outcome in it.
+function emit(text: string, out = "", last = false): boolean {
   if (halted) return false;
   pending.push(text);
   pendingOut.push(out);
@@ -164,7 +255,8 @@ function emit(text: string, out = ""): boolean {
   Atomics.store(progress, 1, Date.now() - batchStart);
   Atomics.store(progress, 0, done);
   batchBytes += text.length;
-  if (pending.length >= 64 || performance.now() - lastFlush >= 1 || !spill(text)) flush();
+  if (last) spill(text);
+  else if (pending.length >= 64 || performance.now() - lastFlush >= 1 || !spill(text)) flush();
   return batchBytes < maxResultBytes;
 }
 
@@ -285,6 +377,43 @@ function beginItems(id: number, start: number) {
   Atomics.store(spillHeader, 1, 0);
 }
 
+// A group of calls, run one after another; each outcome goes to the host as soon as a few are ready (and to the
+// spill at once), so a process that dies loses at most the last moment's results.
+async function runCalls(id: number, start: number, calls: { seq: number; args: string }[], received: number) {
+  posted = false;
+  beginItems(id, start);
+  let spent = false;
+  for (let k = 0; k < calls.length; k++) {
+    // Skipped: cancelled, or past its deadline, before it began.
+    const last = k === calls.length - 1;
+    if (atomicsLoad(cancelFlags, k) !== 0) {
+      emit("3", "", last);
+      continue;
+    }
+    const before = profiling ? performance.now() : 0;
+    const text: string = awaits
+      ? await entry.call.callPromising(compiled, functionName, calls[k].args, calls[k].seq)
+      : entry.call(compiled, functionName, calls[k].args, calls[k].seq);
+    if (profiling) {
+      const after = performance.now();
+      pendingProf.push([before - received, after - before, 0]);
+    }
+    emit(text, takeStdout(), last);
+    if (halted) break;
+    if (text[0] === "1") {
+      spent = true;
+      break;
+    }
+  }
+  // The last outcomes travel with the reply itself: one message for a group that ran quickly.
+  if (!shareReply(id, spent)) post({ type: "reply", id, spent, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
+  pending = [];
+  pendingOut = [];
+  pendingProf = [];
+  atomicsStore(spillHeader, 0, 0);
+  atomicsStore(spillHeader, 1, done);
+}
+
 self.onmessage = async (e: MessageEvent) => {
   const received = profiling ? performance.now() : 0;
   const msg = e.data;
@@ -292,6 +421,7 @@ self.onmessage = async (e: MessageEvent) => {
     switch (msg.type) {
       case "init":
         await init(msg);
+        if (msg.mailbox && !msg.makeSnapshot) openMailbox(msg.mailbox);
         break;
       case "install":
         try {
@@ -320,42 +450,9 @@ self.onmessage = async (e: MessageEvent) => {
         reply(msg.id, text);
         break;
       }
-      case "calls": {
-        // A group of calls, run one after another; each outcome goes to the host as soon as a few are ready (and
-        // to the spill at once), so a process that dies loses at most the last moment's results.
-        beginItems(msg.id, msg.start);
-        const calls: { seq: number; args: string }[] = msg.calls;
-        let spent = false;
-        for (let k = 0; k < calls.length; k++) {
-          // Skipped: cancelled, or past its deadline, before it began.
-          if (Atomics.load(cancelFlags, k) !== 0) {
-            emit("3");
-            continue;
-          }
-          const before = profiling ? performance.now() : 0;
-          const text: string = awaits
-            ? await entry.call.callPromising(compiled, functionName, calls[k].args, calls[k].seq)
-            : entry.call(compiled, functionName, calls[k].args, calls[k].seq);
-          if (profiling) {
-            const after = performance.now();
-            pendingProf.push([before - received, after - before, 0]);
-          }
-          emit(text, takeStdout());
-          if (halted) break;
-          if (text[0] === "1") {
-            spent = true;
-            break;
-          }
-        }
-        // The last outcomes travel with the reply itself: one message for a group that ran quickly.
-        post({ type: "reply", id: msg.id, spent, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
-        pending = [];
-        pendingOut = [];
-        pendingProf = [];
-        Atomics.store(spillHeader, 0, 0);
-        Atomics.store(spillHeader, 1, done);
+      case "calls":
+        await runCalls(msg.id, msg.start, msg.calls, received);
         break;
-      }
       case "doctest":
         reply(msg.id, await entry.doctest.callPromising(compiled, functionName, msg.args, msg.seq));
         break;
@@ -366,6 +463,8 @@ self.onmessage = async (e: MessageEvent) => {
         reply(msg.id, "");
         break;
     }
+    // Back to the mailbox until the host has a message for this worker again.
+    if (box) await serveMailbox();
   } catch (err) {
     // A JavaScript-level failure here means the interpreter is no longer trustworthy (Pyodide fatal error).
     flush();

@@ -174,6 +174,14 @@ internal sealed class HostChannel
     {
         try
         {
+            // Other calls in flight: their replies tend to arrive together, and the callers they resume send again. The
+            // write waits behind those (already queued) so that their requests leave with it in one write; a lone call
+            // is written at once. Only where that wait cannot land on an application's own context.
+            if (_pending.Count > 1 && SynchronizationContext.Current is null && TaskScheduler.Current == TaskScheduler.Default)
+            {
+                await Task.Yield();
+            }
+
             while (true)
             {
                 ArrayBufferWriter<byte> batch;

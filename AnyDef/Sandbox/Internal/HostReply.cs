@@ -82,7 +82,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
             var result = new Line();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString();
+                var name = FieldName(ref reader);
                 reader.Read();
                 switch (name)
                 {
@@ -139,6 +139,18 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
             return null;
         }
     }
+
+    // The protocol's field names as constants (no string per field of every reply); null for any other name.
+    private static string? FieldName(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("id"u8) ? "id"
+        : reader.ValueTextEquals("ok"u8) ? "ok"
+        : reader.ValueTextEquals("reply"u8) ? "reply"
+        : reader.ValueTextEquals("stdout"u8) ? "stdout"
+        : reader.ValueTextEquals("error"u8) ? "error"
+        : reader.ValueTextEquals("exiting"u8) ? "exiting"
+        : reader.ValueTextEquals("prof"u8) ? "prof"
+        : reader.ValueTextEquals("ready"u8) ? "ready"
+        : null;
 
     /// <summary>Turns a line that answers <paramref name="op"/> into a reply, or names what was wrong with it.</summary>
     public static HostReply? From(Line line, string op, out string? problem)

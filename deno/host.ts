@@ -69,8 +69,10 @@ const cancelView = new Uint8Array(cancel);
 // blocked in Atomics.wait while it has nothing to do and this thread in Atomics.waitAsync (a round trip costs a
 // third of a postMessage one). Anything else, and anything larger than the mailbox, travels by postMessage; the
 // mailbox then only tells the worker to go and read its messages. The worker writes the outcomes, and Python can
-// reach the worker's memory, so everything read back from here is checked as untrusted input. Same layout as in worker.ts.
+// reach the worker's memory, so everything read back from here is checked as untrusted input. The worker gets this
+// layout with init.
 const BOX = {
+  maxGroup: MAX_GROUP,
   inSeq: 0, inKind: 1, inJob: 2, inCount: 3, inBytes: 4,
   outSeq: 8, outJob: 9, outCount: 10, outBytes: 11, outSpent: 12,
   startAt: 64, inLensAt: 128, outLensAt: 128 + MAX_GROUP * 8, profsAt: 128 + MAX_GROUP * 16,
@@ -601,7 +603,7 @@ async function serve() {
 
   // Moved, not copied: a 30 MB copy would cost time at start and memory for as long as the process lives.
   worker.postMessage(
-    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, cancel, mailbox, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false, profile: config.profile === true },
+    { type: "init", indexDir: config.indexDir, moduleUrl: config.moduleUrl, memoryBytes: config.memoryBytes, interrupt, control, progress, spill, cancel, mailbox, mailboxLayout: BOX, maxResultBytes: config.maxResultBytes, snapshot: snapshotBytes, makeSnapshot: false, profile: config.profile === true },
     snapshotBytes ? [snapshotBytes.buffer] : [],
   );
   snapshotBytes = undefined;

@@ -140,17 +140,15 @@ function post(message: any) {
   postMessage(message);
 }
 
-// The mailbox shared with the host (same layout as in host.ts): groups of calls arrive there, and their outcomes go
-// back there when they fit. Atomics is taken now, before any untrusted code runs, so that Python cannot turn the
-// wait into a spin (which would burn a core while no call runs).
-const MAX_GROUP = 256;
-const BOX = {
-  inSeq: 0, inKind: 1, inJob: 2, inCount: 3, inBytes: 4,
-  outSeq: 8, outJob: 9, outCount: 10, outBytes: 11, outSpent: 12,
-  startAt: 64, inLensAt: 128, outLensAt: 128 + MAX_GROUP * 8, profsAt: 128 + MAX_GROUP * 16,
-  inAt: 128 + MAX_GROUP * 40, inSize: 256 * 1024, outSize: 256 * 1024,
-  calls: 1, messages: 2,
-};
+// The mailbox shared with the host: groups of calls arrive there, and their outcomes go back there when they fit. Its
+// layout is the host's, sent with init (before any untrusted code runs). Atomics is taken now, before any untrusted
+// code runs, so that Python cannot turn the wait into a spin (which would burn a core while no call runs).
+type MailboxLayout = Record<
+  | "maxGroup" | "inSeq" | "inKind" | "inJob" | "inCount" | "inBytes" | "outSeq" | "outJob" | "outCount" | "outBytes" | "outSpent"
+  | "startAt" | "inLensAt" | "outLensAt" | "profsAt" | "inAt" | "inSize" | "outSize" | "calls" | "messages",
+  number
+>;
+let BOX: MailboxLayout;
 const { wait: atomicsWait, load: atomicsLoad, store: atomicsStore, add: atomicsAdd, notify: atomicsNotify } = Atomics;
 let box: Int32Array | undefined;
 let boxStart: Float64Array;
@@ -162,7 +160,9 @@ let boxOut: Uint8Array;
 let inSeen = 0;
 const decoder = new TextDecoder();
 
-function openMailbox(mailbox: SharedArrayBuffer) {
+function openMailbox(mailbox: SharedArrayBuffer, layout: MailboxLayout) {
+  BOX = Object.freeze({ ...layout });
+  const MAX_GROUP = BOX.maxGroup;
   box = new Int32Array(mailbox, 0, 16);
   boxStart = new Float64Array(mailbox, BOX.startAt, 1);
   boxInLens = new Int32Array(mailbox, BOX.inLensAt, MAX_GROUP * 2);
@@ -421,7 +421,7 @@ self.onmessage = async (e: MessageEvent) => {
     switch (msg.type) {
       case "init":
         await init(msg);
-        if (msg.mailbox && !msg.makeSnapshot) openMailbox(msg.mailbox);
+        if (msg.mailbox && !msg.makeSnapshot) openMailbox(msg.mailbox, msg.mailboxLayout);
         break;
       case "install":
         try {

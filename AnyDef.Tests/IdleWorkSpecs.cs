@@ -1,6 +1,7 @@
 using System.Globalization;
 using AnyDefNet.Tests.Infrastructure;
 using FluentAssertions;
+using Microsoft.Extensions.Logging;
 
 namespace AnyDefNet.Tests;
 
@@ -111,5 +112,44 @@ public sealed class IdleWorkSpecs(SandboxFixture fixture)
         cpu!.Value.Should().BeLessThan(TimeSpan.FromMilliseconds(300), "the timer does not fire while the worker waits for calls");
         (await Sandbox.RunAsync(BusyTimer, "start_timer")).ResultJson.Should().Be("\"started\"", "the function runs again");
         Sandbox.ProcessIdOf(BusyTimer, "start_timer").Should().Be(pid);
+    }
+
+    // The general rule beneath the two refusals above: whatever keeps a host busy with no call running (here a test
+    // host that burns a core after its reply), the library sees it from outside, ends that host, logs it, and the next
+    // call runs in a fresh process.
+    [Fact]
+    public async Task A_host_that_burns_cpu_with_no_call_running_is_ended_logged_and_replaced()
+    {
+        const string code = "# the test host runs no Python";
+        var log = new WarningLog();
+        await using var sandbox = new PythonSandbox(MisbehavingHost.Options(MisbehavingHost.Copy()), log);
+
+        (await sandbox.RunAsync(code, "f", "[\"burn_after_reply\", 0]")).ResultJson.Should().Be("\"burning\"", "the call itself succeeds");
+        var pid = sandbox.ProcessIdOf(code, "f")!.Value;
+
+        await HostReplySpecs.WaitUntilAsync(() => !ProcessTree.IsAlive(pid), seconds: 30);
+        log.Messages.Should().Contain(m => m.Contains(pid.ToString(CultureInfo.InvariantCulture)) && m.Contains("no call running"));
+        (await sandbox.RunAsync(code, "f", "[\"echo\", 0]")).ResultJson.Should().Be("[\"echo\",0]");
+        sandbox.ProcessIdOf(code, "f").Should().NotBe(pid, "the burning host was replaced");
+    }
+
+    private sealed class WarningLog : ILogger
+    {
+        private readonly List<string> _messages = [];
+
+        public IReadOnlyList<string> Messages
+        {
+            get { lock (_messages) return [.. _messages]; }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            lock (_messages) _messages.Add(formatter(state, exception));
+        }
     }
 }

@@ -79,6 +79,14 @@ async function answer(req: { id: number; op: string; args?: string; function?: s
       }
       return;
     }
+    case "burn_after_reply":
+      // Answers properly, then keeps a core busy with no call running: what code that leaves work behind would do.
+      await line({ id, ok: true, reply: JSON.stringify({ ok: true, result: "burning" }), stdout: "" });
+      setInterval(() => {
+        const t = Date.now();
+        while (Date.now() - t < 90) { /* busy */ }
+      }, 0);
+      return;
     default:
       return line({ id, ok: true, reply: JSON.stringify({ ok: false, type: "ValueError", message: "unknown command " + command, traceback: "" }), stdout: "" });
   }

@@ -65,7 +65,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
 
     /// <summary>Calls the function synchronously; safe on any thread, including one with a synchronization context.</summary>
     public TResult Invoke(TArgs args) =>
-        Task.Run(() => InvokeAsync(args, CancellationToken.None)).GetAwaiter().GetResult();
+        Blocking.Wait(() => InvokeAsync(args, CancellationToken.None));
 
     /// <summary>Calls the function over many inputs in one round trip to the sandbox; results come back in input order.</summary>
     /// <remarks><see cref="AnyDefOptions.Timeout"/> applies to each input. The first input that fails raises its error; the sandbox streams

@@ -69,7 +69,7 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
 
     /// <summary>Calls the function in the sandbox and waits for the result; safe on any thread.</summary>
     public TResult Invoke(DeclaredArguments arguments, CancellationToken cancellationToken) =>
-        Task.Run(() => InvokeAsync(arguments, cancellationToken), CancellationToken.None).GetAwaiter().GetResult();
+        Blocking.Wait(() => InvokeAsync(arguments, cancellationToken));
 
     /// <summary>Calls the function in the sandbox.</summary>
     /// <exception cref="PythonExecutionException">The Python code raised.</exception>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Text.Json;
 using AnyDefNet.Sandbox.Internal;
 using BenchmarkDotNet.Attributes;
@@ -8,7 +9,9 @@ namespace AnyDefNet.Benchmarks;
 /// <summary>
 /// A warm call through the bridge against its floor, measured side by side: the same function called by Pyodide
 /// inside one Deno process (JSON in and out, no socket, no worker). The ratio column is the bridge's cost. The same
-/// run measures 16 tasks pipelining calls and a batch, per call, so that every figure has its baseline beside it.
+/// run measures 16 tasks pipelining calls and a batch, per call, so that every figure has its baseline beside it,
+/// and the chain of threads a call crosses with no work at all (8 bytes through the socket, the host's main thread and
+/// a worker woken with <c>Atomics</c>, and back): the floor of any bridge of this shape on the machine.
 /// </summary>
 public class BridgeBaselineBenchmarks
 {
@@ -16,6 +19,10 @@ public class BridgeBaselineBenchmarks
     private PythonSandbox _sandbox = null!;
     private Process _inProcess = null!;
     private List<string> _batch = null!;
+    private Process _bareChain = null!;
+    private Socket _bare = null!;
+    private string _bareDirectory = null!;
+    private readonly byte[] _frame = new byte[8];
 
     [Params("add", "sieve")]
     public string Function { get; set; } = "add";
@@ -47,11 +54,38 @@ public class BridgeBaselineBenchmarks
         _inProcess = Process.Start(start) ?? throw new InvalidOperationException("deno did not start");
         await _inProcess.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { code = Code, name = Function, args = "[[1, 2], {}]" }));
         RunInProcess(3_000);
+        await StartBareChainAsync(runtime);
+    }
+
+    private async Task StartBareChainAsync(RuntimeLocation runtime)
+    {
+        _bareDirectory = Directory.CreateTempSubdirectory("anydef-bench-").FullName;
+        var socketPath = Path.Combine(_bareDirectory, "bare.sock");
+        var script = Path.Combine(AppContext.BaseDirectory, "barechain.ts");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(1);
+        var start = new ProcessStartInfo(runtime.DenoPath) { UseShellExecute = false, RedirectStandardInput = true };
+        foreach (var a in (string[])["run", "--no-prompt", "--no-config", "--no-lock", "--no-remote", "--no-npm", "--cached-only",
+                     $"--allow-read={socketPath},{script}", $"--allow-write={socketPath}", $"--allow-net=unix:{socketPath}", script, socketPath])
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["DENO_DIR"] = Path.Combine(runtime.CacheDirectory, "deno-dir");
+        _bareChain = Process.Start(start) ?? throw new InvalidOperationException("deno did not start");
+        // A socket accepted and used only by blocking calls: each reply wakes the waiting thread itself.
+        _bare = await Task.Run(listener.Accept).WaitAsync(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 3_000; i++) BareChain();
     }
 
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
+        _bare.Dispose();
+        _bareChain.Kill();
+        await _bareChain.WaitForExitAsync();
+        Directory.Delete(_bareDirectory, recursive: true);
         _inProcess.Kill();
         await _inProcess.WaitForExitAsync();
         await _sandbox.DisposeAsync();
@@ -59,6 +93,22 @@ public class BridgeBaselineBenchmarks
 
     [Benchmark(Baseline = true, Description = "in-process Pyodide call (no bridge)", OperationsPerInvoke = InProcessCalls)]
     public void InProcess() => RunInProcess(InProcessCalls);
+
+    [Benchmark(Description = "bare chain: 8 bytes to a worker and back, no Python")]
+    public int BareChain()
+    {
+        BitConverter.TryWriteBytes(_frame, 41);
+        _bare.Send(_frame);
+        for (var got = 0; got < 8;)
+        {
+            var n = _bare.Receive(_frame.AsSpan(got));
+            if (n == 0) throw new InvalidOperationException("the bare chain ended");
+            got += n;
+        }
+
+        var reply = BitConverter.ToInt32(_frame);
+        return reply == 42 ? reply : throw new InvalidOperationException($"the bare chain answered {reply}");
+    }
 
     [Benchmark(Description = "warm call through the bridge")]
     public async Task<string> WarmCall() => (await _sandbox.RunAsync(Code, Function, "[1, 2]")).ResultJson;

@@ -8,7 +8,7 @@ namespace AnyDefNet.Benchmarks;
 /// Where the time of one warm call goes, stage by stage (median over many calls), from the bridge's internal timing
 /// mode. Each side measures its own durations; a hop is what is left of a round trip after the far side's time.
 /// </summary>
-/// <remarks><c>dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --profile [--calls N] [--host-dir DIR]</c>, or
+/// <remarks><c>dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --profile [--calls N] [--host-dir DIR] [--sync | --taskrun]</c>, or
 /// <c>--profile --compare DIR_A,DIR_B [--rounds N]</c> for two versions of the host scripts side by side.</remarks>
 internal static class ProfileBenchmark
 {
@@ -29,16 +29,23 @@ internal static class ProfileBenchmark
         await using var sandbox = new PythonSandbox(SandboxOptions.Default with { SpareProcesses = 0, HostDirectory = hostDir is null ? null : Path.GetFullPath(hostDir) });
         for (var i = 0; i < 3_000; i++) await sandbox.RunAsync(Code, "add", "[1, 2]");
 
+        // --sync: each call made as the synchronous facades make it (the caller's thread blocks until the result).
+        var blocking = args.Contains("--sync");
         var samples = new List<BridgeProfile.Sample>(calls);
-        for (var i = 0; i < calls; i++)
+        await Task.Run(async () =>
         {
-            var sample = new BridgeProfile.Sample { Start = Stopwatch.GetTimestamp() };
-            BridgeProfile.Current.Value = sample;
-            await sandbox.RunAsync(Code, "add", "[1, 2]");
-            sample.Resumed = Stopwatch.GetTimestamp();
-            BridgeProfile.Current.Value = null;
-            if (sample.Host is { Length: >= 7 } && sample.Written > 0 && sample.Read > 0) samples.Add(sample);
-        }
+            for (var i = 0; i < calls; i++)
+            {
+                var sample = new BridgeProfile.Sample { Start = Stopwatch.GetTimestamp() };
+                BridgeProfile.Current.Value = sample;
+                if (args.Contains("--taskrun")) Task.Run(() => sandbox.RunAsync(Code, "add", "[1, 2]")).GetAwaiter().GetResult(); // the facades before 0.2
+                else if (blocking) AnyDefNet.Internal.Blocking.Wait(() => sandbox.RunAsync(Code, "add", "[1, 2]"));
+                else await sandbox.RunAsync(Code, "add", "[1, 2]");
+                sample.Resumed = Stopwatch.GetTimestamp();
+                BridgeProfile.Current.Value = null;
+                if (sample.Host is { Length: >= 7 } && sample.Written > 0 && sample.Read > 0) samples.Add(sample);
+            }
+        });
 
         static double Us(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMicroseconds;
         (string Stage, Func<BridgeProfile.Sample, double> Of)[] stages =
@@ -54,7 +61,7 @@ internal static class ProfileBenchmark
             (".NET: reply read until the caller resumes", s => Us(s.Read, s.Resumed)),
             ("total (median of whole calls)", s => Us(s.Start, s.Resumed)),
         ];
-        Console.WriteLine($"| stage of one warm call ({samples.Count} calls of add, sequential) | median µs |");
+        Console.WriteLine($"| stage of one warm call ({samples.Count} calls of add, sequential, {(blocking ? "caller blocks" : "awaited")}) | median µs |");
         Console.WriteLine("| --- | ---: |");
         foreach (var (stage, of) in stages)
         {

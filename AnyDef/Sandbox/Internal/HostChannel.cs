@@ -13,8 +13,8 @@ namespace AnyDefNet.Sandbox.Internal;
 /// </summary>
 /// <remarks>
 /// Requests written while another write is under way leave with it (one socket write for many pipelined calls);
-/// replies are read by a thread of the channel's own, blocking in the read, so that no thread-pool thread spins
-/// waiting for the socket and a reply costs one hand-over to its caller.
+/// replies are read by a thread of the channel's own, waiting in poll(2) for the kernel to wake it, so that no
+/// thread-pool thread spins waiting for the socket and a reply costs one hand-over to its caller.
 /// </remarks>
 internal sealed class HostChannel
 {
@@ -22,6 +22,7 @@ internal sealed class HostChannel
     private readonly ConcurrentDictionary<long, Pending> _pending = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stream _stream;
+    private readonly Socket? _socket;
     private readonly SandboxOptions _options;
     private readonly IOwner _owner;
     private readonly Lock _outLock = new();
@@ -63,6 +64,7 @@ internal sealed class HostChannel
     public HostChannel(Stream stream, SandboxOptions options, IOwner owner)
     {
         _stream = stream;
+        _socket = (stream as NetworkStream)?.Socket;
         _options = options;
         _owner = owner;
     }
@@ -307,6 +309,10 @@ internal sealed class HostChannel
                     start = end = scanned = 0;
                 }
 
+                // Waiting in poll(2) lets the kernel wake this thread itself when a reply lands. A blocking read on a
+                // socket that has seen asynchronous writes waits for the runtime's socket event thread instead, which
+                // then hands the reply over: one thread wake more per reply.
+                _socket?.Poll(-1, SelectMode.SelectRead);
                 var read = _stream.Read(buffer.AsSpan(end));
                 if (read == 0) break;
                 end += read;

@@ -113,6 +113,9 @@ public class BridgeBaselineBenchmarks
     [Benchmark(Description = "warm call through the bridge")]
     public async Task<string> WarmCall() => (await _sandbox.RunAsync(Code, Function, "[1, 2]")).ResultJson;
 
+    [Benchmark(Description = "warm call, caller blocks (the synchronous facades)")]
+    public string WarmCallBlocking() => AnyDefNet.Internal.Blocking.Wait(() => _sandbox.RunAsync(Code, Function, "[1, 2]")).ResultJson;
+
     [Benchmark(Description = "pipelined, 16 tasks (per call)", OperationsPerInvoke = Functions.PipelinedTasks * Functions.CallsPerTask)]
     public Task Pipelined() => Functions.PipelinedAsync(_sandbox, Function);
 

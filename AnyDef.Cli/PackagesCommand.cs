@@ -40,7 +40,17 @@ internal static class PackagesCommand
                 var folder = Directory.CreateDirectory(parse.GetValue(output)!.FullName).FullName;
                 foreach (var p in resolved)
                 {
-                    File.Copy(p.Path, Path.Combine(folder, p.FileName), overwrite: true);
+                    // The copy is what ships: its own hash must be the one printed.
+                    var copy = Path.Combine(folder, p.FileName);
+                    File.Copy(p.Path, copy, overwrite: true);
+                    if (VerifiedFiles.Hash(copy) is var actual && actual != p.Sha256)
+                    {
+                        File.Delete(copy);
+                        throw new PackageHashMismatchException(p.FileName, p.Sha256, actual,
+                            $"The copy of '{p.FileName}' written to '{copy}' has SHA-256 {actual}, not {p.Sha256}: the cached file changed while it was " +
+                            $"copied, or the folder does not keep what is written to it. The copy was deleted; run 'anydef packages fetch' again.", null);
+                    }
+
                     Console.Out.WriteLine($"{p.Name}\t{p.Version}\t{p.FileName}\tsha256:{p.Sha256}");
                 }
 

@@ -66,17 +66,28 @@ def _anydef_undeclared(code, declared_json):
     return _anydef_json.dumps(missing)
 `;
 
-type Install = { files: { path: string; pure: boolean }[]; imports: string[]; describe: string };
+type Install = { files: { path: string; pure: boolean; sha256: string }[]; imports: string[]; describe: string };
 let declared: Install = { files: [], imports: [], describe: "" };
 let importCheck: any;
 
 // Installs the function's packages from the files the library verified and linked into this host's package folder.
+// Every file is read once and its SHA-256 checked on those very bytes before any is installed, so a file changed on
+// disk after the library checked it is refused (the library names it, fetches it again and retries).
 async function install(spec: Install) {
   if (!pyodide.globals.has("_anydef_undeclared")) pyodide.runPython(IMPORT_CHECK);
   const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+  const contents: Uint8Array[] = [];
+  const changed: string[] = [];
   for (const f of spec.files) {
+    const bytes = await Deno.readFile(f.path);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    if (Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("") !== f.sha256) changed.push(f.path);
+    contents.push(bytes);
+  }
+  if (changed.length > 0) throw Object.assign(new Error(`the package files ${changed.join(", ")} do not have the SHA-256 they were verified with`), { changed });
+  for (const [i, f] of spec.files.entries()) {
     if (f.pure) {
-      pyodide.FS.writeFile("/tmp/anydef-package.whl", await Deno.readFile(f.path));
+      pyodide.FS.writeFile("/tmp/anydef-package.whl", contents[i]);
       const unpack = pyodide.globals.get("_anydef_install_wheel");
       unpack("/tmp/anydef-package.whl", site);
       unpack.destroy();
@@ -428,7 +439,7 @@ self.onmessage = async (e: MessageEvent) => {
           await install(JSON.parse(msg.args));
           reply(msg.id, '0{"ok":true,"result":null}');
         } catch (err) {
-          reply(msg.id, "0" + JSON.stringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "" }));
+          reply(msg.id, "0" + JSON.stringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "", changed: (err as { changed?: string[] }).changed ?? [] }));
         }
         break;
       case "load": {

@@ -14,6 +14,14 @@ public sealed class PackageHashMismatchException : PackageException
         ActualSha256 = actualSha256;
     }
 
+    internal PackageHashMismatchException(string fileName, string expectedSha256, string actualSha256, string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        FileName = fileName;
+        ExpectedSha256 = expectedSha256;
+        ActualSha256 = actualSha256;
+    }
+
     /// <summary>The file whose content did not match.</summary>
     public string FileName { get; }
 

@@ -9,7 +9,8 @@ namespace AnyDefNet.Packages;
 /// Turns declared package names into verified files in the per-user cache: Pyodide's packages (and their dependencies)
 /// from the lock file, fetched from the package index with <see cref="HttpClient"/> and checked against the lock file's
 /// SHA-256; the user's pure-Python wheels from their folder, with their SHA-256 recorded. A file enters the cache only
-/// whole and verified, so a failed or interrupted fetch leaves nothing behind.
+/// whole and verified, so a failed or interrupted fetch leaves nothing behind; a cached file is hashed again once per
+/// application run before it is used, and one that no longer matches is deleted and fetched again, once.
 /// </summary>
 internal sealed class PackageResolver
 {
@@ -69,7 +70,47 @@ internal sealed class PackageResolver
         foreach (var name in packages) Visit(name, ordered, visiting);
         var result = new List<InstalledPackage>(ordered.Count);
         foreach (var name in ordered) result.Add(await FetchAsync(name, cancellationToken).ConfigureAwait(false));
+        CheckRequirements(result);
         return result;
+    }
+
+    /// <summary>
+    /// Drops a package file that a sandbox process found changed when it loaded it (after this run had verified it):
+    /// it is hashed again, and fetched again when it is in the cache, at the next <see cref="ResolveAsync"/>.
+    /// </summary>
+    public void Discard(InstalledPackage package)
+    {
+        VerifiedFiles.Forget(package.Path);
+        if (!_readInPlace && package.Path.StartsWith(CacheDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal)) TryDelete(package.Path);
+    }
+
+    // A user's wheel may require versions of what it depends on: the versions resolved must meet them.
+    private void CheckRequirements(List<InstalledPackage> resolved)
+    {
+        foreach (var p in resolved.Where(p => !_lock.Packages.ContainsKey(p.Name)))
+        {
+            foreach (var requirement in WheelFolder.Inspect(p.Path).Requires.Where(r => r.Specifier.Length > 0))
+            {
+                var dependency = resolved.First(d => d.Name == requirement.Name);
+                bool met;
+                try
+                {
+                    met = PackageVersions.Satisfies(dependency.Version, requirement.Specifier);
+                }
+                catch (FormatException ex)
+                {
+                    throw new PackageException($"The wheel '{p.FileName}' requires '{requirement.Name} {requirement.Specifier}', which is not a version " +
+                        $"specifier AnyDef understands ({ex.Message}). Use a release of the wheel with plain specifiers (such as '>=1.2,<2').", ex);
+                }
+
+                if (!met)
+                {
+                    throw new PackageException($"The wheel '{p.FileName}' requires '{requirement.Name} {requirement.Specifier}', but the version available is " +
+                        $"{dependency.Version} ({dependency.FileName}). Put a matching release of '{requirement.Name}' in the wheel folder " +
+                        $"({nameof(SandboxOptions)}.{nameof(SandboxOptions.WheelDirectory)}), or use a release of '{p.Name}' that accepts {dependency.Version}.");
+                }
+            }
+        }
     }
 
     private void Visit(string name, List<string> ordered, HashSet<string> visiting)
@@ -83,7 +124,7 @@ internal sealed class PackageResolver
     private IEnumerable<string> DependenciesOf(string name)
     {
         if (_lock.Packages.TryGetValue(name, out var entry)) return entry.Depends;
-        if (_wheels?.Wheels.TryGetValue(name, out var wheel) == true) return WheelFolder.Inspect(wheel.Path).Requires;
+        if (_wheels?.Wheels.TryGetValue(name, out var wheel) == true) return WheelFolder.Inspect(wheel.Path).Requires.Select(r => r.Name);
         var known = _lock.Packages.Keys.Where(k => !k.EndsWith("-tests", StringComparison.Ordinal)).Concat(_wheels?.Wheels.Keys ?? []);
         throw new PackageNotFoundException(name, PackageNames.Closest(name, known), _wheels?.Directory);
     }
@@ -111,15 +152,25 @@ internal sealed class PackageResolver
         return new InstalledPackage(name, wheel.Version, Path.GetFileName(wheel.Path), sha, stored, WheelFolder.Inspect(stored).Imports, Pure: true);
     }
 
+    // A published application's packages cannot be fetched again: one that changed is an error naming it.
     private async Task<string> VerifyInPlaceAsync(string fileName, string expectedSha256, string path, CancellationToken cancellationToken)
     {
+        if (File.Exists(path) && VerifiedFiles.Check(path, expectedSha256)) return path;
         string actual;
         await using (var input = await OpenAsync(path, fileName, cancellationToken).ConfigureAwait(false))
         {
             actual = await CopyHashingAsync(input, Stream.Null, cancellationToken).ConfigureAwait(false);
         }
 
-        return actual == expectedSha256 ? path : throw new PackageHashMismatchException(fileName, path, expectedSha256, actual);
+        if (actual == expectedSha256)
+        {
+            VerifiedFiles.Record(path, expectedSha256);
+            return path;
+        }
+
+        throw new PackageHashMismatchException(fileName, expectedSha256, actual,
+            $"The published package file '{path}' has SHA-256 {actual}, but the lock file expects {expectedSha256}: it changed after it was published. " +
+            "Publish the application again (or restore the file from the published output); nothing was loaded from it.", null);
     }
 
     // A fetch cut short by the end of its process leaves a temporary file; one a day old belongs to nobody.
@@ -137,10 +188,17 @@ internal sealed class PackageResolver
     private static bool IsRemote(string location) =>
         location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
-    // Content-addressed: a file's folder is its SHA-256, and it is moved there only after its hash was checked.
+    // Content-addressed: a file's folder is its SHA-256, and it is moved there only after its hash was checked. A cached
+    // file is hashed again (once per run) before it is used: one whose bytes changed is deleted and fetched again.
     private async Task<string> StoreAsync(string fileName, string? expectedSha256, string source, CancellationToken cancellationToken)
     {
-        if (expectedSha256 is not null && Path.Combine(CacheDirectory, expectedSha256, fileName) is var cached && File.Exists(cached)) return cached;
+        if (expectedSha256 is not null && Path.Combine(CacheDirectory, expectedSha256, fileName) is var cached && File.Exists(cached))
+        {
+            if (VerifiedFiles.Check(cached, expectedSha256)) return cached;
+            VerifiedFiles.Forget(cached);
+            TryDelete(cached);
+        }
+
         Directory.CreateDirectory(CacheDirectory);
         var temp = Path.Combine(CacheDirectory, $"{fileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         string? folder = null;
@@ -158,12 +216,8 @@ internal sealed class PackageResolver
             Directory.CreateDirectory(folder);
             var final = Path.Combine(folder, fileName);
             File.Move(temp, final, overwrite: true);
+            VerifiedFiles.Record(final, actual);
             return final;
-        }
-        catch (IOException ex) when (IsRemote(source))
-        {
-            throw new PackageDownloadException($"Fetching {source} broke off ({ex.Message}); nothing was kept. Try again, or use a mirror or a folder " +
-                $"({nameof(SandboxOptions)}.{nameof(SandboxOptions.PackageIndex)}).", source, ex);
         }
         finally
         {
@@ -180,7 +234,14 @@ internal sealed class PackageResolver
         {
             var path = source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? new Uri(source).LocalPath : source;
             if (!File.Exists(path)) throw new PackageDownloadException($"The package file '{fileName}' is not in '{Path.GetDirectoryName(path)}'. {how}", path);
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            try
+            {
+                return new SourceStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true), path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw SourceFailed(path, ex);
+            }
         }
 
         HttpResponseMessage response;
@@ -200,7 +261,57 @@ internal sealed class PackageResolver
             throw new PackageDownloadException($"The package index {Index} {what} ({source}). {how}", source);
         }
 
-        return await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        return new SourceStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), source);
+    }
+
+    private static PackageDownloadException SourceFailed(string source, Exception ex) => IsRemote(source)
+        ? new PackageDownloadException($"Fetching {source} broke off ({ex.Message}); nothing was kept. Try again, or use a mirror or a folder " +
+            $"({nameof(SandboxOptions)}.{nameof(SandboxOptions.PackageIndex)}).", source, ex)
+        : new PackageDownloadException($"Reading the package file '{source}' failed ({ex.Message}); nothing was kept. Check the folder and its " +
+            $"permissions, or copy it again ('anydef packages fetch'); {nameof(SandboxOptions)}.{nameof(SandboxOptions.PackageIndex)} names it.", source, ex);
+
+    // What a package is read from: a failure to read it (not to write the cache) is the source's failure.
+    private sealed class SourceStream(Stream inner, string source) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HttpRequestException)
+            {
+                throw SourceFailed(source, ex);
+            }
+        }
+
+        public override void Flush() { }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private static async Task<string> CopyHashingAsync(Stream input, Stream output, CancellationToken cancellationToken)

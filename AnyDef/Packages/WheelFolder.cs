@@ -7,6 +7,9 @@ internal sealed class WheelFolder
 {
     internal sealed record Wheel(string Name, string Version, string Path, bool Pure);
 
+    /// <summary>One <c>Requires-Dist</c> of a wheel: the distribution's normalized name and its version specifier (empty for any version).</summary>
+    internal sealed record Requirement(string Name, string Specifier);
+
     private WheelFolder(string directory, Dictionary<string, Wheel> wheels)
     {
         Directory = directory;
@@ -39,14 +42,14 @@ internal sealed class WheelFolder
         return new WheelFolder(full, wheels);
     }
 
-    /// <summary>The top-level modules a wheel provides, and the names of the distributions it requires.</summary>
-    public static (IReadOnlyList<string> Imports, IReadOnlyList<string> Requires) Inspect(string wheelPath)
+    /// <summary>The top-level modules a wheel provides, and the distributions it requires with their version specifiers.</summary>
+    public static (IReadOnlyList<string> Imports, IReadOnlyList<Requirement> Requires) Inspect(string wheelPath)
     {
         try
         {
             using var zip = ZipFile.OpenRead(wheelPath);
             var imports = new SortedSet<string>(StringComparer.Ordinal);
-            var requires = new List<string>();
+            var requires = new List<Requirement>();
             foreach (var entry in zip.Entries)
             {
                 var slash = entry.FullName.IndexOf('/', StringComparison.Ordinal);
@@ -71,7 +74,7 @@ internal sealed class WheelFolder
     }
 
     // Requirements with environment markers (extras, Python versions) are left to the user to declare.
-    private static IEnumerable<string> Requirements(ZipArchiveEntry metadata)
+    private static IEnumerable<Requirement> Requirements(ZipArchiveEntry metadata)
     {
         using var reader = new StreamReader(metadata.Open());
         while (reader.ReadLine() is { } line)
@@ -81,7 +84,12 @@ internal sealed class WheelFolder
             var spec = line["Requires-Dist:".Length..].Trim();
             var end = 0;
             while (end < spec.Length && (char.IsLetterOrDigit(spec[end]) || spec[end] is '.' or '_' or '-')) end++;
-            if (end > 0) yield return PackageNames.Normalize(spec[..end]);
+            if (end == 0) continue;
+            var rest = spec[end..].Trim();
+            // Extras ("name[extra]") add requirements the wheel's own metadata lists under markers: the name's version is what counts.
+            if (rest.StartsWith('[') && rest.IndexOf(']', StringComparison.Ordinal) is var close && close > 0) rest = rest[(close + 1)..].Trim();
+            if (rest.StartsWith('(') && rest.EndsWith(')')) rest = rest[1..^1].Trim();
+            yield return new Requirement(PackageNames.Normalize(spec[..end]), rest);
         }
     }
 }

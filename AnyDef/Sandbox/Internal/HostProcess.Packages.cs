@@ -25,7 +25,14 @@ internal sealed partial class HostProcess
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
             // A read-only cache (a published application on a read-only home): the temp folder, as for the socket.
-            dir = Directory.CreateTempSubdirectory($"{SocketDirectoryPrefix}{Environment.ProcessId}-pkg-").FullName;
+            try
+            {
+                dir = Directory.CreateTempSubdirectory($"{SocketDirectoryPrefix}{Environment.ProcessId}-pkg-").FullName;
+            }
+            catch (Exception inner) when (inner is UnauthorizedAccessException or IOException)
+            {
+                throw HostTransport.TemporaryFolderUnusable(inner);
+            }
         }
 
         LivePackageDirectories.TryAdd(dir, 0);

@@ -29,6 +29,26 @@ public sealed class DeploymentSpecs
         }
     }
 
+    [SkippableFact]
+    public async Task A_temporary_folder_that_cannot_be_written_is_a_sandbox_unavailable_error_naming_tmpdir()
+    {
+        // Arrange: TMPDIR beneath a plain file can never hold the socket's folder, whoever runs the test (as a read-only mount would).
+        Skip.IfNot(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "the Unix socket transport is the default only on Linux and macOS");
+        var dir = TestEnvironment.TempDir();
+        var blocker = Path.Combine(dir, "not-a-folder");
+        await File.WriteAllTextAsync(blocker, "");
+        var code = Path.Combine(dir, "f.py");
+        await File.WriteAllTextAsync(code, "def f():\n    return 1\n");
+
+        // Act
+        var result = await AnyDefCli.RunAsync(["exec", "--code", code, "--function", "f"], new Dictionary<string, string?> { ["TMPDIR"] = Path.Combine(blocker, "tmp") });
+
+        // Assert
+        result.ExitCode.Should().NotBe(0);
+        result.StandardError.Should().Contain("TMPDIR").And.Contain("tmpfs").And.Contain("SandboxOptions.Transport")
+            .And.NotContain("Unhandled").And.NotContain("   at ");
+    }
+
     [Fact]
     public async Task The_sandbox_works_after_a_call_failed_for_want_of_a_writable_cache_folder()
     {

@@ -46,14 +46,18 @@ internal sealed partial class HostProcess
         LivePackageDirectories.TryRemove(dir, out _);
     }
 
-    /// <summary>Makes the verified package files readable by this host (hard links where possible, copies otherwise); returns their paths here.</summary>
-    public IReadOnlyList<string> ProvidePackages(IReadOnlyList<InstalledPackage> packages)
+    /// <summary>
+    /// Makes the verified package files readable by this host (hard links where possible, copies otherwise); returns their
+    /// paths here. With <paramref name="replace"/>, files already there (found changed) are replaced.
+    /// </summary>
+    public IReadOnlyList<string> ProvidePackages(IReadOnlyList<InstalledPackage> packages, bool replace = false)
     {
         var dir = PackageDirectory ?? throw new InvalidOperationException("The host has no package folder.");
         var paths = new List<string>(packages.Count);
         foreach (var p in packages)
         {
             var target = Path.Combine(dir, p.FileName);
+            if (replace) TryDelete(target);
             if (!File.Exists(target) && !TryLink(p.Path, target)) File.Copy(p.Path, target);
             paths.Add(target);
         }

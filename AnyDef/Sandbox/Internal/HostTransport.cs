@@ -59,7 +59,16 @@ internal sealed class HostTransport : IDisposable
 
     private static HostTransport ListenUnix()
     {
-        var dir = Directory.CreateTempSubdirectory($"{HostProcess.SocketDirectoryPrefix}{Environment.ProcessId}-").FullName;
+        string dir;
+        try
+        {
+            dir = Directory.CreateTempSubdirectory($"{HostProcess.SocketDirectoryPrefix}{Environment.ProcessId}-").FullName;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw TemporaryFolderUnusable(ex);
+        }
+
         HostProcess.PendingSocketDirectories.TryAdd(dir, 0);
         var path = Path.Combine(dir, "host.sock");
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -69,13 +78,20 @@ internal sealed class HostTransport : IDisposable
             listener.Listen(1);
             return new HostTransport(listener, dir, path, 0, null);
         }
-        catch
+        catch (Exception ex)
         {
             listener.Dispose();
             RemoveDirectory(dir);
+            if (ex is SocketException or IOException or UnauthorizedAccessException) throw TemporaryFolderUnusable(ex);
             throw;
         }
     }
+
+    /// <summary>The error for a temporary folder the private socket cannot be made in (read-only, full, or not a folder).</summary>
+    internal static SandboxUnavailableException TemporaryFolderUnusable(Exception inner) => new(
+        $"AnyDef makes each sandbox process's private socket (in a folder of its own) in the temporary folder '{Path.GetTempPath()}' and cannot ({inner.Message}). " +
+        "Set the TMPDIR environment variable to a writable folder (a tmpfs such as /dev/shm, or a writable volume of the container), " +
+        $"or set {nameof(SandboxOptions)}.{nameof(SandboxOptions.Transport)} to {nameof(SandboxTransport)}.{nameof(SandboxTransport.Tcp)}, which needs no folder.", inner);
 
     private static HostTransport ListenTcp(SandboxOptions options)
     {

@@ -41,7 +41,7 @@ public sealed class DeploymentSpecs
         await File.WriteAllTextAsync(code, "def f():\n    return 1\n");
 
         // Act
-        var result = await AnyDefCli.RunAsync(["exec", "--code", code, "--function", "f"], new Dictionary<string, string?> { ["TMPDIR"] = Path.Combine(blocker, "tmp") });
+        var result = await AnyDefCli.RunAsync(["exec", "--code", code, "--function", "f", "--args", "[]"], new Dictionary<string, string?> { ["TMPDIR"] = Path.Combine(blocker, "tmp") });
 
         // Assert
         result.ExitCode.Should().NotBe(0);

@@ -15,6 +15,8 @@ type Config = {
   // "inherit" only in the library's tests of the operating-system wall, which run a host with broad permissions.
   workerPermissions: string[] | "inherit";
   snapshot?: string;
+  // The snapshot's SHA-256 as the library verified it: the bytes read are checked against it before they are used.
+  snapshotSha256?: string;
   makeSnapshot?: string;
   memoryBytes: number;
   graceMs: number;
@@ -47,7 +49,7 @@ const MAX_GROUP = 256;
 
 const config: Config = JSON.parse(Deno.args[0]);
 // The snapshot's read starts first, so that it runs while the worker starts (which blocks this thread for a while).
-const snapshotRead = config.snapshot ? readWhole(config.snapshot) : undefined;
+const snapshotRead = config.snapshot ? readWhole(config.snapshot).then(verified) : undefined;
 const encoder = new TextEncoder();
 const interrupt = new SharedArrayBuffer(1);
 const interruptView = new Uint8Array(interrupt);
@@ -197,6 +199,18 @@ async function readWhole(path: string): Promise<Uint8Array> {
     const n = await file.read(bytes.subarray(off));
     if (n === null) throw new Error(`the snapshot ${path} ended after ${off} of ${size} bytes`);
     off += n;
+  }
+  return bytes;
+}
+
+// The digest runs off this thread, while the worker starts.
+async function verified(bytes: Uint8Array): Promise<Uint8Array> {
+  if (!config.snapshotSha256) return bytes;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== config.snapshotSha256) {
+    console.error(`anydef-snapshot-changed: ${config.snapshot} has SHA-256 ${hex}, not ${config.snapshotSha256}`);
+    Deno.exit(3);
   }
   return bytes;
 }

@@ -21,6 +21,9 @@ internal static class VerifiedFiles
         return true;
     }
 
+    /// <summary>The SHA-256 this run verified <paramref name="path"/> with, if it did.</summary>
+    public static string? Expected(string path) => s_verified.TryGetValue(path, out var sha) ? sha : null;
+
     /// <summary>Records a file this run wrote from bytes it hashed on the way.</summary>
     public static void Record(string path, string sha256) => s_verified[path] = sha256;
 

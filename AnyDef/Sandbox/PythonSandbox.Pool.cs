@@ -411,7 +411,18 @@ public sealed partial class PythonSandbox
         HostProcess host;
         try
         {
-            host = Track(await HostProcess.StartAsync(location, snapshot, Options, _logger, linked.Token).ConfigureAwait(false));
+            try
+            {
+                host = Track(await HostProcess.StartAsync(location, snapshot, Options, _logger, linked.Token).ConfigureAwait(false));
+            }
+            catch (SandboxUnavailableException ex) when (snapshot is not null && ex.Message.Contains("anydef-snapshot-changed", StringComparison.Ordinal))
+            {
+                // The snapshot changed on disk after this run verified it: it is checked again (and made again), once.
+                _logger.LogWarning("The interpreter snapshot {Path} changed after it was verified; checking it again", snapshot);
+                Packages.VerifiedFiles.Forget(snapshot);
+                snapshot = await SnapshotAsync(location).ConfigureAwait(false);
+                host = Track(await HostProcess.StartAsync(location, snapshot, Options, _logger, linked.Token).ConfigureAwait(false));
+            }
         }
         catch (OperationCanceledException) when (_lifetime.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -564,6 +575,8 @@ public sealed partial class PythonSandbox
     {
         HostProcess.SweepLeftovers();
         var location = await RuntimeLocation.ResolveAsync(Options, CancellationToken.None).ConfigureAwait(false);
+        // Before the snapshot's name is taken from the scripts: a changed copy in the cache is restored first.
+        HostScripts.Verify(location);
         var snapshot = Options.UseSnapshot ? await SnapshotAsync(location).ConfigureAwait(false) : null;
         return (location, snapshot);
     });
@@ -585,10 +598,25 @@ public sealed partial class PythonSandbox
 
     // The snapshot is made once per runtime version, by a process that runs only our own start-up code, before any
     // untrusted code exists; sandboxes only ever read it.
+    // Its SHA-256 is recorded beside it when it is made, checked once per run before use, and checked by every host on
+    // the bytes it loads; a cached snapshot that changed is deleted and made again, once.
     private async Task<string> SnapshotAsync(RuntimeLocation location)
     {
         // Made at publish from the same files; a published application writes nothing for it.
-        if (location.PublishedSnapshot is { } published) return published;
+        if (location.PublishedSnapshot is { } published)
+        {
+            var recorded = RecordedHash(published);
+            if (recorded is null) Packages.VerifiedFiles.Record(published, Packages.VerifiedFiles.Hash(published));
+            else if (!Packages.VerifiedFiles.Check(published, recorded))
+            {
+                throw new SandboxUnavailableException($"The published interpreter snapshot '{published}' does not have the SHA-256 recorded when it " +
+                    $"was made ({recorded}): it changed after publishing, and no process was started from it. Publish the application again " +
+                    "(or restore the file from the published output).");
+            }
+
+            return published;
+        }
+
         var identity = string.Join("\n",
             File.ReadAllText(location.WorkerScript),
             File.ReadAllText(location.RuntimeScript),
@@ -606,14 +634,35 @@ public sealed partial class PythonSandbox
         }
 
         var path = Path.Combine(dir, $"pyodide-{hash}.bin");
-        if (File.Exists(path)) return path;
+        if (Intact(path)) return path;
 
         using var cts = new CancellationTokenSource(Options.StartTimeout * 3);
         await using var gate = await FileLock.AcquireAsync(path + ".lock", Options.StartTimeout * 3, CancellationToken.None).ConfigureAwait(false);
-        if (File.Exists(path)) return path;
+        if (Intact(path)) return path;
+        if (File.Exists(path)) _logger.LogWarning("The interpreter snapshot {Path} does not have the SHA-256 recorded when it was made; making it again", path);
         var temp = $"{path}.{Environment.ProcessId}.tmp";
         await HostProcess.MakeSnapshotAsync(location, temp, Options, cts.Token).ConfigureAwait(false);
+        var sha = Packages.VerifiedFiles.Hash(temp);
+        await File.WriteAllTextAsync(temp + ".sha256", sha + "\n", CancellationToken.None).ConfigureAwait(false);
+        File.Move(temp + ".sha256", path + ".sha256", overwrite: true);
         File.Move(temp, path, overwrite: true);
+        Packages.VerifiedFiles.Record(path, sha);
         return path;
+
+        static bool Intact(string path) => File.Exists(path) && RecordedHash(path) is { } recorded && Packages.VerifiedFiles.Check(path, recorded);
+    }
+
+    /// <summary>The SHA-256 recorded beside a snapshot when it was made (<c>FILE.sha256</c>), if there is one.</summary>
+    private static string? RecordedHash(string snapshot)
+    {
+        try
+        {
+            var text = File.Exists(snapshot + ".sha256") ? File.ReadAllText(snapshot + ".sha256").Trim().ToLowerInvariant() : "";
+            return text.Length == 64 && text.All(char.IsAsciiHexDigitLower) ? text : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

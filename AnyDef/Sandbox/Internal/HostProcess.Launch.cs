@@ -59,6 +59,8 @@ internal sealed partial class HostProcess
             ["moduleUrl"] = new Uri(Path.Combine(location.PyodideDirectory, "pyodide.mjs")).AbsoluteUri,
             ["workerPermissions"] = options.BroadDenoPermissionsForTests ? "inherit" : WorkerReadPermissions(location, packageDirectory).ToArray(),
             ["snapshot"] = snapshotPath,
+            // The host checks the snapshot's bytes against the SHA-256 this run verified, so a file swapped since never loads.
+            ["snapshotSha256"] = snapshotPath is null ? null : Packages.VerifiedFiles.Expected(snapshotPath),
             ["makeSnapshot"] = makeSnapshot,
             ["memoryBytes"] = (long)options.MemoryLimitMegabytes * 1024 * 1024,
             ["graceMs"] = (long)options.InterruptGrace.TotalMilliseconds,

@@ -50,6 +50,7 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
 
     public static async Task<HostProcess> StartAsync(RuntimeLocation location, string? snapshotPath, SandboxOptions options, ILogger logger, CancellationToken cancellationToken)
     {
+        HostScripts.Verify(location);
         var host = new HostProcess(options, logger);
         var transport = HostTransport.Listen(options);
         try
@@ -162,6 +163,7 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
     /// <summary>Runs the host once in its trusted snapshot mode: load Python, import the runtime, write the snapshot.</summary>
     public static async Task MakeSnapshotAsync(RuntimeLocation location, string snapshotPath, SandboxOptions options, CancellationToken cancellationToken)
     {
+        HostScripts.Verify(location);
         var readable = ReadPermissions(location, socketPath: null, snapshotPath: null, packageDirectory: null);
         string[] args =
         [

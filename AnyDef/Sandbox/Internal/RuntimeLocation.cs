@@ -15,6 +15,9 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
     /// <summary>Whether this runtime came with the application (published beside it) rather than from a cache or a chosen folder.</summary>
     public bool IsPublished { get; init; }
 
+    /// <summary>Whether the host scripts are the library's own (written from this assembly, or published with it) rather than a chosen folder.</summary>
+    public bool HostScriptsFromLibrary { get; init; }
+
     private static readonly string[] PyodideFiles = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", "pyodide.mjs"];
     private static readonly string[] HostFiles = ["host.ts", "worker.ts", "transport.ts", "runtime.py", "package.json", "package-lock.json"];
 
@@ -53,7 +56,8 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
                 $"{nameof(SandboxOptions)}.{nameof(SandboxOptions.HostDirectory)} at the repository's deno/ folder, or leave it unset.");
         }
 
-        if (chosen is not null) return Found(chosen, hostDir, cacheDir) ?? throw Missing([chosen], null);
+        var fromLibrary = options.HostDirectory is null;
+        if (chosen is not null) return (Found(chosen, hostDir, cacheDir) ?? throw Missing([chosen], null)) with { HostScriptsFromLibrary = fromLibrary };
 
         var pointer = Path.Combine(AppContext.BaseDirectory, "anydef-host", "runtime-dir.txt");
         var candidates = new List<string>();
@@ -62,7 +66,7 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
         candidates.Add(cached);
         foreach (var dir in candidates)
         {
-            if (Found(dir, hostDir, cacheDir) is { } location) return location;
+            if (Found(dir, hostDir, cacheDir) is { } location) return location with { HostScriptsFromLibrary = fromLibrary };
         }
 
         if (!options.InstallRuntime || Environment.GetEnvironmentVariable("ANYDEF_NO_INSTALL") is "1" or "true")
@@ -71,7 +75,7 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
         }
 
         await RuntimeInstaller.InstallAsync(hostDir, cached, options, cancellationToken).ConfigureAwait(false);
-        return Found(cached, hostDir, cacheDir) ?? throw Missing(candidates, cached);
+        return (Found(cached, hostDir, cacheDir) ?? throw Missing(candidates, cached)) with { HostScriptsFromLibrary = fromLibrary };
     }
 
     /// <summary>The runtime that <c>dotnet publish</c> put beside the application, if it is there and complete.</summary>
@@ -83,7 +87,7 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
         if (Found(dir, hostDir, cacheDir) is not { } location || !File.Exists(location.HostScript) || !File.Exists(location.WorkerScript)) return null;
         // The snapshot belongs to the published host scripts: another host folder gets its own.
         var snapshot = Path.Combine(dir, "snapshot", "pyodide.bin");
-        return location with { IsPublished = true, PublishedSnapshot = options.HostDirectory is null && File.Exists(snapshot) ? snapshot : null };
+        return location with { IsPublished = true, HostScriptsFromLibrary = options.HostDirectory is null, PublishedSnapshot = options.HostDirectory is null && File.Exists(snapshot) ? snapshot : null };
     }
 
     /// <summary>The error for something the library must write into its cache folder and cannot (a read-only home, say).</summary>
@@ -117,7 +121,7 @@ internal sealed record RuntimeLocation(string DenoPath, string PyodideDirectory,
         return Path.Combine(runtimeDir, "node_modules", "@deno", platform, OperatingSystem.IsWindows() ? "deno.exe" : "deno");
     }
 
-    private static byte[] Resource(string file)
+    internal static byte[] Resource(string file)
     {
         using var stream = typeof(RuntimeLocation).Assembly.GetManifestResourceStream("anydef-host/" + file)
             ?? throw new SandboxUnavailableException($"The AnyDef library is missing its embedded '{file}'; reinstall the AnyDef package.");

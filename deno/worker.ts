@@ -66,7 +66,7 @@ def _anydef_undeclared(code, declared_json):
     return _anydef_json.dumps(missing)
 `;
 
-type Install = { files: { path: string; pure: boolean; sha256: string }[]; imports: string[]; describe: string };
+type Install = { files: { path: string; pure: boolean; sha256: string | null }[]; imports: string[]; describe: string };
 let declared: Install = { files: [], imports: [], describe: "" };
 let importCheck: any;
 
@@ -80,8 +80,9 @@ async function install(spec: Install) {
   const changed: string[] = [];
   for (const f of spec.files) {
     const bytes = await Deno.readFile(f.path);
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    if (Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("") !== f.sha256) changed.push(f.path);
+    // (No hash only in the library's benchmark of what the check costs.)
+    const digest = f.sha256 === null ? undefined : new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    if (digest && Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("") !== f.sha256) changed.push(f.path);
     contents.push(bytes);
   }
   if (changed.length > 0) throw Object.assign(new Error(`the package files ${changed.join(", ")} do not have the SHA-256 they were verified with`), { changed });

@@ -20,6 +20,13 @@ if (args.Contains("--flat-memory"))
     return;
 }
 
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --package-check     what the package hash check costs a first call
+if (args.Contains("--package-check"))
+{
+    await AnyDefNet.Benchmarks.PackageCheckBenchmark.RunAsync(args);
+    return;
+}
+
 if (args.Contains("--memory"))
 {
     await AnyDefNet.Benchmarks.MemoryBenchmark.RunAsync(args);

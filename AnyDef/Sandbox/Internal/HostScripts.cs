@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using AnyDefNet.Packages;
 
@@ -6,15 +5,14 @@ namespace AnyDefNet.Sandbox.Internal;
 
 /// <summary>
 /// The host scripts a process loads are checked against their SHA-256 before every launch: the library's own scripts
-/// (written to the cache, or published beside the application) against the ones built into this assembly, a folder
-/// chosen with <see cref="SandboxOptions.HostDirectory"/> against what it held when this run first loaded it. A changed
-/// copy in the cache is written again from the assembly, once; anything else that changed is an error naming the file.
+/// (written to the cache, or published beside the application) against the ones built into this assembly. A changed
+/// copy in the cache is written again from the assembly, once; a changed published copy is an error naming the file.
+/// A folder chosen with <see cref="SandboxOptions.HostDirectory"/> holds the developer's own scripts (edited between
+/// starts while working on them) and is loaded as it is.
 /// </summary>
 internal static class HostScripts
 {
     internal static readonly string[] Names = ["host.ts", "worker.ts", "transport.ts", "runtime.py"];
-
-    private static readonly ConcurrentDictionary<string, string> s_pinned = new(StringComparer.Ordinal);
 
     private static readonly Lazy<Dictionary<string, byte[]>> s_library = new(() => Names.ToDictionary(n => n, RuntimeLocation.Resource));
 
@@ -25,6 +23,7 @@ internal static class HostScripts
     /// <exception cref="SandboxUnavailableException">A script changed and cannot be restored.</exception>
     public static void Verify(RuntimeLocation location)
     {
+        if (!location.HostScriptsFromLibrary) return;
         foreach (var name in Names)
         {
             var path = Path.Combine(location.HostDirectory, name);
@@ -38,16 +37,14 @@ internal static class HostScripts
                 throw new SandboxUnavailableException($"The sandbox host script '{path}' cannot be read ({ex.Message}).", ex);
             }
 
-            var expected = location.HostScriptsFromLibrary ? s_libraryHashes.Value[name] : s_pinned.GetOrAdd(path, actual);
+            var expected = s_libraryHashes.Value[name];
             if (actual == expected) continue;
-            if (location.HostScriptsFromLibrary && !location.IsPublished && Restore(path, name) == expected) continue;
+            if (!location.IsPublished && Restore(path, name) == expected) continue;
             throw new SandboxUnavailableException(
-                $"The sandbox host script '{path}' has SHA-256 {actual}, not {expected} " +
-                (location.HostScriptsFromLibrary ? "(the one built into the AnyDef library)" : "(what it held when this application first loaded it)") +
-                ": it changed on disk, and no process was started from it. " +
-                (location.IsPublished && location.HostScriptsFromLibrary ? "Publish the application again (or restore the file from the published output)."
-                    : location.HostScriptsFromLibrary ? $"Delete the folder '{location.HostDirectory}' (AnyDef writes it again), and find what changes files in the cache."
-                    : $"Restart the application to load the new scripts of {nameof(SandboxOptions)}.{nameof(SandboxOptions.HostDirectory)}."));
+                $"The sandbox host script '{path}' has SHA-256 {actual}, not {expected} (the one built into the AnyDef library): it changed on disk, " +
+                "and no process was started from it. " +
+                (location.IsPublished ? "Publish the application again (or restore the file from the published output)."
+                    : $"Delete the folder '{location.HostDirectory}' (AnyDef writes it again), and find what changes files in the cache."));
         }
     }
 

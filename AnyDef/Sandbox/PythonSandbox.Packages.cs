@@ -62,7 +62,17 @@ public sealed partial class PythonSandbox
     // Sends the install request; returns the packages the process found changed (none when they loaded).
     private async Task<IReadOnlyList<InstalledPackage>> SendInstallAsync(HostProcess host, IReadOnlyList<InstalledPackage> packages, bool replace)
     {
-        var paths = host.ProvidePackages(packages, replace);
+        IReadOnlyList<string> paths;
+        try
+        {
+            paths = host.ProvidePackages(packages, replace);
+        }
+        catch (FileNotFoundException) when (packages.Where(p => !File.Exists(p.Path)).ToList() is { Count: > 0 } gone)
+        {
+            // Dropped by another process of this sandbox that found it changed: fetched again like a changed file.
+            return gone;
+        }
+
         var request = new System.Text.Json.Nodes.JsonObject
         {
             ["files"] = new System.Text.Json.Nodes.JsonArray([.. packages.Select((p, i) => new System.Text.Json.Nodes.JsonObject { ["path"] = paths[i], ["pure"] = p.Pure, ["sha256"] = VerifiedFiles.DisabledForBenchmarks ? null : p.Sha256 })]),

@@ -86,7 +86,7 @@ internal static class CodeResolver
         }
         else if (options.DistributedCache is not null)
         {
-            result = await FleetCache.GetOrGenerateAsync(spec, options, logger, () => GenerateAsync(spec, checks, options, sandbox, store, packages, logger)).ConfigureAwait(false);
+            result = await FleetCache.GetOrGenerateAsync(spec, options, packages, logger, () => GenerateAsync(spec, checks, options, sandbox, store, packages, logger)).ConfigureAwait(false);
         }
         else
         {

@@ -79,7 +79,7 @@ public sealed class FleetSpecs(GarnetFixture garnet, ITestOutputHelper output) :
     /// the fault costs at most one more model request. Each row is written to the test output.
     /// </summary>
     [Theory]
-    [InlineData("paused server (8 s, past the client's 5 s timeout)")]
+    [InlineData("paused server (12 s: past the client's 5 s timeout and a renewal)")]
     [InlineData("connections dropped")]
     [InlineData("server killed")]
     [InlineData("lock lost (deleted under the holder)")]
@@ -108,7 +108,7 @@ public sealed class FleetSpecs(GarnetFixture garnet, ITestOutputHelper output) :
             {
                 case "paused":
                     relay.Pause();
-                    await Task.Delay(TimeSpan.FromSeconds(8));
+                    await Task.Delay(TimeSpan.FromSeconds(12));
                     relay.Resume();
                     break;
                 case "connections":

@@ -64,6 +64,11 @@ public sealed record AnyDefOptions
     /// <value>The default is false (or true when <c>ANYDEF_FROZEN=1</c>).</value>
     public bool Frozen { get; init; }
 
+    /// <summary>In frozen mode, also run stored code that is not marked reviewed (<c># reviewed: false</c>).</summary>
+    /// <value>The default is false: frozen mode runs reviewed code only, and unreviewed code is an
+    /// <see cref="UnreviewedCodeException"/>. Outside frozen mode stored code runs whether reviewed or not.</value>
+    public bool AllowUnreviewed { get; init; }
+
     /// <summary>Where AnyDef logs what it does.</summary>
     public ILogger? Logger { get; init; }
 

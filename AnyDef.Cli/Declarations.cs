@@ -52,7 +52,7 @@ internal sealed record Declarations(string AssemblyPath, IReadOnlyList<DeclaredF
         if (!project.Exists) throw new FileNotFoundException($"The project '{project.FullName}' does not exist.");
         Progress.Say($"building {project.Name}");
         var result = await CliWrap.Cli.Wrap("dotnet")
-            .WithArguments(["build", project.FullName, "--nologo", "-v", "q", "-getProperty:TargetPath"])
+            .WithArguments(["build", project.FullName, "--nologo", "-v", "q", "-t:Build", "-getProperty:TargetPath"])
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(cancellationToken);
         if (result.ExitCode != 0)

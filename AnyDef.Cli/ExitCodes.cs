@@ -20,7 +20,7 @@ internal static class ExitCodes
             ResultConversionException or SandboxMemoryException => (PythonRaised, error.Message),
             SandboxTimeoutException => (Timeout, error.Message),
             SandboxUnavailableException or SandboxCrashedException => (SandboxUnavailable, error.Message),
-            CodeGenerationException or ModelException or FunctionNotStoredException => (GenerationFailed, error.Message),
+            CodeGenerationException or ModelException or FunctionNotStoredException or UnreviewedCodeException => (GenerationFailed, error.Message),
             ArgumentException or FormatException or System.Text.Json.JsonException or FileNotFoundException => (Usage, error.Message),
             _ => (SandboxUnavailable, error.Message),
         };

@@ -59,6 +59,15 @@ public static class AnyDefServiceCollectionExtensions
             DistributedCache = bound.DistributedCache ?? (hosting.UseDistributedCache ? sp.GetRequiredService<IDistributedCache>() : null),
             GenerationLock = bound.GenerationLock ?? (hosting.UseDistributedCache ? sp.GetService<IGenerationLock>() : null),
         };
+        if (hosting.UseDistributedCache && options.GenerationLock is null)
+        {
+            // Not an error (sharing code alone still saves requests after the first), but not what the setting promises.
+            options.Logger?.LogWarning(
+                "{Setting} is true, but no IGenerationLock is registered: instances share generated code, yet every instance that misses asks the model. " +
+                "Register one so a fleet makes one model request per new function (for Redis: services.AddSingleton<IGenerationLock>(new RedisGenerationLock(connection)) from the AnyDef.Redis package).",
+                AnyDefHostingOptions.SectionName + ":" + nameof(AnyDefHostingOptions.UseDistributedCache));
+        }
+
         return new AnyDefService(options, owned);
     }
 

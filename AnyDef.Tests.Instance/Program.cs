@@ -1,6 +1,7 @@
 // One instance of an application fleet: AnyDef hosted with the shared cache and lock on a Redis-protocol server.
 // Settings come from the environment (AnyDef__..., Fleet__Redis, Fleet__Description). It prints "ready" once started,
-// calls the function after a line on standard input, prints "result: <value> source: <where the code came from>", and stops.
+// calls the function after a line on standard input, prints "result: <value> source: <where the code came from>" (or
+// "result: failed <exception>: <message>"), and stops. Fleet__NoLock=true registers no generation lock.
 // Without Fleet__Redis it is a plain hosted instance (no shared cache), and SIGTERM stops it like any .NET host.
 using AnyDefNet;
 using AnyDefNet.Hosting;
@@ -19,7 +20,7 @@ if (builder.Configuration["Fleet:Redis"] is { } configuration)
     var redis = await ConnectionMultiplexer.ConnectAsync(configuration);
     builder.Services.AddSingleton<IConnectionMultiplexer>(redis);
     builder.Services.AddStackExchangeRedisCache(o => o.ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(redis));
-    builder.Services.AddSingleton<IGenerationLock>(new RedisGenerationLock(redis));
+    if (builder.Configuration["Fleet:NoLock"] is not "true") builder.Services.AddSingleton<IGenerationLock>(new RedisGenerationLock(redis));
 }
 
 builder.Services.AddAnyDef();
@@ -39,9 +40,17 @@ if (await Task.WhenAny(Task.Run(Console.In.ReadLine), stopping) == stopping)
 }
 
 var square = host.Services.GetRequiredService<AnyDefService>().Function<SquareArgs, int>("square", builder.Configuration["Fleet:Description"]!);
-var result = await square.InvokeAsync(new SquareArgs(7));
-var code = await square.GetCodeAsync();
-Console.WriteLine($"result: {result} source: {code.Source}");
+try
+{
+    var result = await square.InvokeAsync(new SquareArgs(7));
+    var code = await square.GetCodeAsync();
+    Console.WriteLine($"result: {result} source: {code.Source}");
+}
+catch (Exception ex)
+{
+    Console.WriteLine($"result: failed {ex.GetType().Name}: {ex.Message}");
+}
+
 await host.StopAsync();
 
 internal sealed record SquareArgs(int X);

@@ -91,6 +91,58 @@ public sealed class BuildWorkflowSpecs : FakeModelSpecs
     }
 
     [Fact]
+    public async Task Check_builds_the_project_so_a_spec_edited_since_the_last_build_fails_the_gate()
+    {
+        // Arrange: a fresh application that references AnyDef as a user's project does, generated and passing the gate
+        Server.Always(FakeReply.Code("def square(x):\n    return x * x"));
+        var repository = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(AnyDefCli.Dll)!, "..", "..", "..", ".."));
+        var app = TestEnvironment.TempDir();
+        var project = Path.Combine(app, "FreshApp.csproj");
+        await File.WriteAllTextAsync(project, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{repository}/AnyDef/AnyDef.csproj" />
+                <ProjectReference Include="{repository}/AnyDef.Generators/AnyDef.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+              </ItemGroup>
+              <Import Project="{repository}/AnyDef/build/AnyDef.targets" />
+            </Project>
+            """);
+        var source = Path.Combine(app, "Maths.cs");
+        const string Declaration = """
+            using AnyDefNet;
+
+            namespace FreshApp;
+
+            public static partial class Maths
+            {
+                /// <summary>Square the number.</summary>
+                [AnyDef]
+                public static partial int Square(int x);
+            }
+            """;
+        await File.WriteAllTextAsync(source, Declaration);
+        var generate = await AnyDefCli.RunAsync(["generate", "--project", project], Model(), app);
+        var passing = await AnyDefCli.RunAsync(["check", "--project", project, "--allow-unreviewed"], Model(), app);
+
+        // Act: the spec changes, and nothing else is built before the gate runs
+        await File.WriteAllTextAsync(source, Declaration.Replace("Square the number.", "Cube the number.", StringComparison.Ordinal));
+        var check = await AnyDefCli.RunAsync(["check", "--project", project, "--allow-unreviewed"], Model(), app);
+
+        // Assert
+        generate.ExitCode.Should().Be(0, generate.StandardError);
+        passing.ExitCode.Should().Be(0, passing.StandardOutput + passing.StandardError);
+        check.ExitCode.Should().Be(6, "the stored code was written for the old spec: " + check.StandardOutput + check.StandardError);
+        Lines(check.StandardOutput).Should().Contain(l => l.StartsWith("missing     square (Maths)", StringComparison.Ordinal))
+            .And.Contain(l => l.StartsWith("orphaned    square.", StringComparison.Ordinal), "the old spec's file is no longer used");
+        Server.RequestCount.Should().Be(1);
+    }
+
+    [Fact]
     public async Task Generate_exits_2_and_says_why_when_the_model_gives_no_usable_code_and_stores_nothing()
     {
         Server.Always(FakeReply.Text("I cannot help with that."));

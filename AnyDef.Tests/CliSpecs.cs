@@ -95,6 +95,8 @@ public sealed class CliSpecs : FakeModelSpecs
         var doc = TestEnvironment.Unique("Add two numbers.");
 
         var first = await AnyDefCli.RunAsync(["run", "def add(a: int, b: int = 10) -> int", "--doc", doc, "--args", "[1]", "--kwargs", "{\"b\": 2}", "--store", store], Model());
+        var file = Directory.GetFiles(store, "add.*.py").Single();
+        await File.WriteAllTextAsync(file, (await File.ReadAllTextAsync(file)).Replace("# reviewed: false", "# reviewed: true", StringComparison.Ordinal));
         var frozen = await AnyDefCli.RunAsync(["run", "def add(a: int, b: int = 10) -> int", "--doc", doc, "--args", "[5]", "--store", store, "--frozen"]);
 
         first.ExitCode.Should().Be(0, first.StandardError);

@@ -58,7 +58,7 @@ public sealed class DeclaredFunctionSpecs : FakeModelSpecs
         var byRecord = AnyDef.Function<PriceArgs, Invoice>("price_order", "Price an order: each line costs quantity * unit_price; apply the discount of the code.");
         await new DirectoryCodeStore(store).WriteAsync(byRecord.Spec,
             "def price_order(order, discounts):\n    return {'order_id': order['order_id'], 'lines': [], 'subtotal': 1.0, 'discount': 0.0, 'total': 1.0}\n", "hand-written");
-        var options = TestEnvironment.Options(Server) with { StoreDirectory = store, Frozen = true };
+        var options = TestEnvironment.Options(Server) with { StoreDirectory = store, Frozen = true, AllowUnreviewed = true };
 
         // Act
         var invoice = await ConfiguredAsync(options, () => Task.FromResult(Orders.PriceOrder(new Order("A-1", [], null), [])));

@@ -29,6 +29,34 @@ public sealed class OptionsSpecs
             .Which.Message.Should().Contain("Timeout must be positive").And.Contain("MaxAttempts must be at least 1").And.Contain("ModelRetries must not be negative");
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.001)]
+    [InlineData(86_401.0)]
+    [InlineData(10_000_000.0)]
+    public void A_generation_lock_expiry_outside_its_range_is_refused_with_the_range(double seconds)
+    {
+        var options = new AnyDefOptions { GenerationLockExpiry = TimeSpan.FromSeconds(seconds) };
+
+        var declare = () => AnyDef.Function<N, int>("f", "x", options);
+
+        declare.Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("GenerationLockExpiry must be between 00:00:01 and 1.00:00:00");
+    }
+
+    [Fact]
+    public void A_fleet_waiter_with_no_deadline_on_the_model_or_the_call_waits_without_a_limit()
+    {
+        var infinite = new AnyDefOptions { ModelTimeout = Timeout.InfiniteTimeSpan };
+        var huge = new AnyDefOptions { ModelTimeout = Internal.Timeouts.Max, Timeout = Internal.Timeouts.Max, MaxAttempts = 1000 };
+        var finite = new AnyDefOptions { ModelTimeout = TimeSpan.FromSeconds(10), Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 2, GenerationLockExpiry = TimeSpan.FromSeconds(3) };
+
+        Internal.FleetCache.Patience(infinite).Should().Be(Timeout.InfiniteTimeSpan);
+        Internal.FleetCache.Patience(new AnyDefOptions { Timeout = Timeout.InfiniteTimeSpan }).Should().Be(Timeout.InfiniteTimeSpan);
+        Internal.FleetCache.Patience(huge).Should().Be(Timeout.InfiniteTimeSpan);
+        Internal.FleetCache.Patience(finite).Should().Be(TimeSpan.FromSeconds(36));
+    }
+
     [Fact]
     public void Invalid_sandbox_options_are_reported_all_at_once_when_a_sandbox_is_made()
     {

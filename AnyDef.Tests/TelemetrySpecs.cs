@@ -107,7 +107,7 @@ public sealed class TelemetrySpecs : FakeModelSpecs
         using var telemetry = new TelemetryRecorder();
         var name = UniqueName("spin");
         var store = TestEnvironment.TempDir();
-        var options = TestEnvironment.Options(Server) with { StoreDirectory = store, Frozen = true, Timeout = TimeSpan.FromSeconds(1) };
+        var options = TestEnvironment.Options(Server) with { StoreDirectory = store, Frozen = true, AllowUnreviewed = true, Timeout = TimeSpan.FromSeconds(1) };
         var function = AnyDef.Function<N, int>(name, "Spin forever.", options);
         await new DirectoryCodeStore(store).WriteAsync(function.Spec, $"def {name}(x):\n    while True:\n        pass\n", "hand-written");
 

@@ -64,6 +64,11 @@ public sealed record AnyDefOptions
     /// <value>The default is false (or true when <c>ANYDEF_FROZEN=1</c>).</value>
     public bool Frozen { get; init; }
 
+    /// <summary>In frozen mode, also run stored code that is not marked reviewed (<c># reviewed: false</c>).</summary>
+    /// <value>The default is false: frozen mode runs reviewed code only, and unreviewed code is an
+    /// <see cref="UnreviewedCodeException"/>. Outside frozen mode stored code runs whether reviewed or not.</value>
+    public bool AllowUnreviewed { get; init; }
+
     /// <summary>Where AnyDef logs what it does.</summary>
     public ILogger? Logger { get; init; }
 
@@ -98,8 +103,13 @@ public sealed record AnyDefOptions
     public IGenerationLock? GenerationLock { get; init; }
 
     /// <summary>How long the generation lock outlives an instance that died holding it; the holder renews it while it works.</summary>
-    /// <value>The default is 15 seconds.</value>
+    /// <value>The default is 15 seconds; from 1 second to 1 day. The holder renews the lock at a third of it, and a waiter
+    /// wakes at the latest when it ends.</value>
     public TimeSpan GenerationLockExpiry { get; init; } = TimeSpan.FromSeconds(15);
+
+    internal static readonly TimeSpan MinGenerationLockExpiry = TimeSpan.FromSeconds(1);
+
+    internal static readonly TimeSpan MaxGenerationLockExpiry = TimeSpan.FromDays(1);
 
     internal PythonSandbox EffectiveSandbox => SandboxInstance ?? PythonSandbox.GetShared(Sandbox);
 
@@ -120,7 +130,11 @@ public sealed record AnyDefOptions
         if (Internal.Timeouts.Check(Timeout, prefix + nameof(Timeout)) is { } timeout) errors.Add(timeout);
         if (Internal.Timeouts.Check(ModelTimeout, prefix + nameof(ModelTimeout)) is { } modelTimeout) errors.Add(modelTimeout);
         if (MaxAttempts < 1) errors.Add($"{prefix}{nameof(MaxAttempts)} must be at least 1.");
-        if (GenerationLockExpiry <= TimeSpan.Zero) errors.Add($"{prefix}{nameof(GenerationLockExpiry)} must be positive.");
+        if (GenerationLockExpiry < MinGenerationLockExpiry || GenerationLockExpiry > MaxGenerationLockExpiry)
+        {
+            errors.Add($"{prefix}{nameof(GenerationLockExpiry)} must be between {MinGenerationLockExpiry} and {MaxGenerationLockExpiry} (was {GenerationLockExpiry}).");
+        }
+
         if (MaxGenerationTokens is < 1) errors.Add($"{prefix}{nameof(MaxGenerationTokens)} must be at least 1 when set.");
         if (ModelRetries < 0) errors.Add($"{prefix}{nameof(ModelRetries)} must not be negative.");
         if (Packages is null) errors.Add($"{prefix}{nameof(Packages)} must not be null (use {nameof(PackageSet)}.{nameof(PackageSet.Empty)}).");

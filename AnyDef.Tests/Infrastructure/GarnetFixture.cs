@@ -8,6 +8,7 @@ namespace AnyDefNet.Tests.Infrastructure;
 public sealed class GarnetFixture : IDisposable
 {
     private readonly GarnetServer _server;
+    private int _disposed;
 
     public GarnetFixture()
     {
@@ -24,5 +25,9 @@ public sealed class GarnetFixture : IDisposable
     /// <summary>The StackExchange.Redis connection string of the server.</summary>
     public string Configuration => $"127.0.0.1:{Port}";
 
-    public void Dispose() => _server.Dispose();
+    /// <summary>Stops the server (as a crash would, for its clients); a second call does nothing.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _server.Dispose();
+    }
 }

@@ -72,11 +72,13 @@ internal static class CodeResolver
                 throw new PackageMismatchException(stored.Path, stored.Packages ?? "(none recorded)", packages);
             }
 
+            if (options.EffectiveFrozen && !stored.Reviewed && !options.AllowUnreviewed) throw new UnreviewedCodeException(spec.Name, stored.Path);
             logger.LogDebug("Code for {Function} read from {Path}", spec.Name, stored.Path);
             result = new GeneratedCode(stored.Code, "store", stored.Source, stored.Path) { Usage = stored.Usage };
         }
         else if (embeddedStore is not null && EmbeddedCodeStore.Read(embeddedStore, spec) is { } embedded)
         {
+            if (options.EffectiveFrozen && !embedded.Reviewed && !options.AllowUnreviewed) throw new UnreviewedCodeException(spec.Name, embedded.Path);
             logger.LogDebug("Code for {Function} read from {Path}", spec.Name, embedded.Path);
             result = new GeneratedCode(embedded.Code, "store", embedded.Source, embedded.Path);
         }
@@ -86,7 +88,7 @@ internal static class CodeResolver
         }
         else if (options.DistributedCache is not null)
         {
-            result = await FleetCache.GetOrGenerateAsync(spec, options, logger, () => GenerateAsync(spec, checks, options, sandbox, store, packages, logger)).ConfigureAwait(false);
+            result = await FleetCache.GetOrGenerateAsync(spec, options, packages, logger, () => GenerateAsync(spec, checks, options, sandbox, store, packages, logger)).ConfigureAwait(false);
         }
         else
         {

@@ -16,13 +16,13 @@ public sealed class AgentToolSpecs(SandboxFixture fixture)
 {
     private RunPythonOptions Options => new() { Sandbox = fixture.Sandbox, Timeout = TimeSpan.FromSeconds(10) };
 
-    private static IChatClient ChatClient(FakeChatServer server) =>
+    internal static IChatClient ChatClient(FakeChatServer server) =>
         new ChatClientBuilder(new OpenAI.Chat.ChatClient("fake-model", new ApiKeyCredential("k"), new OpenAIClientOptions { Endpoint = server.BaseUrl }).AsIChatClient())
             .UseFunctionInvocation()
             .Build();
 
     // The tool message of the last request the server received: what the model was given back.
-    private static JsonObject ToolResult(FakeChatServer server, int request = -1)
+    internal static JsonObject ToolResult(FakeChatServer server, int request = -1)
     {
         var requests = server.Requests;
         var messages = requests[request < 0 ? requests.Count + request : request]["messages"]!.AsArray();

@@ -69,15 +69,17 @@ public sealed class PythonRunner : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(sessionId);
         if (sessionId.Length > 200) throw new ArgumentException("A session id has at most 200 characters.", nameof(sessionId));
 
+        if (_ended.TryGetValue(sessionId, out var reason)) throw new SessionEndedException(sessionId, reason);
         var session = _sessions.GetOrAdd(sessionId, id => new Session(id));
         await session.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_ended.TryGetValue(sessionId, out var reason)) throw new SessionEndedException(sessionId, reason);
-            if (session.Ended is { } ended)
+            // Ended while this cell waited for the one before it.
+            if (session.Ended is { } ended) throw new SessionEndedException(sessionId, ended);
+            if (_ended.TryGetValue(sessionId, out reason))
             {
-                // Replaced in the map by a later call only after it was recorded as ended.
-                throw new SessionEndedException(sessionId, ended);
+                _sessions.TryRemove(new(sessionId, session));
+                throw new SessionEndedException(sessionId, reason);
             }
 
             if (session.ProcessId is { } pid && Sandbox.ProcessIdOf(session.Code, PythonRunnerScript.FunctionName) != pid)

@@ -16,7 +16,8 @@ internal static class PythonRunnerScript
             te = _traceback.TracebackException.from_exception(e)
             frames = list(te.stack)
             first = next((i for i, f in enumerate(frames) if f.filename.startswith("<cell")), len(frames))
-            te.stack = _traceback.StackSummary.from_list(frames[first:])
+            # Frames of the sandbox's own scripts would name where they lie on the host.
+            te.stack = _traceback.StackSummary.from_list([f for f in frames[first:] if not f.filename.startswith("file:")])
             text = "".join(te.format())
             if not te.stack:
                 text = "".join(te.format_exception_only())

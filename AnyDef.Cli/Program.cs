@@ -11,5 +11,6 @@ var root = new RootCommand("AnyDef: functions written once by a language model, 
     GenerateCommand.Create(),
     CheckCommand.Create(),
     PackagesCommand.Create(),
+    McpCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

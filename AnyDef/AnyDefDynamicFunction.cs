@@ -49,6 +49,10 @@ public sealed class AnyDefDynamicFunction
         return doc.RootElement.Clone();
     }
 
+    /// <summary>Calls the function with packed arguments; returns its result as JSON.</summary>
+    internal async Task<string> InvokeJsonAsync(string packedArguments, CancellationToken cancellationToken) =>
+        (await _runtime.CallAsync(packedArguments, cancellationToken).ConfigureAwait(false)).Result.ResultJson;
+
     /// <summary>Calls the function over many positional-argument arrays in one round trip; outcomes in input order.</summary>
     /// <remarks>Each outcome is either a result or the error that input raised; one failing input does not fail the rest.</remarks>
     public async Task<IReadOnlyList<Func<JsonNode?>>> MapAsync(IEnumerable<JsonArray> inputs, CancellationToken cancellationToken = default)

@@ -104,6 +104,13 @@ public sealed class AnyDefFunction<TArgs, TResult>
         }
     }
 
+    /// <summary>Calls the function with packed arguments; returns its result, converted to <typeparamref name="TResult"/>, as JSON.</summary>
+    internal async Task<string> InvokeJsonAsync(string packedArguments, CancellationToken cancellationToken)
+    {
+        var (result, code) = await _runtime.CallAsync(packedArguments, cancellationToken).ConfigureAwait(false);
+        return Serialize(Convert(result.ResultJson, code));
+    }
+
     private string Pack(TArgs args) => Pack(args, Spec.Name);
 
     private static string Pack(TArgs args, string functionName)

@@ -83,8 +83,20 @@ public sealed class FakeChatServer : IAsyncDisposable
                 ["choices"] = new JsonArray(new JsonObject
                 {
                     ["index"] = 0,
-                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply.Content },
-                    ["finish_reason"] = "stop",
+                    ["message"] = reply.ToolCalls.Count == 0
+                        ? new JsonObject { ["role"] = "assistant", ["content"] = reply.Content }
+                        : new JsonObject
+                        {
+                            ["role"] = "assistant",
+                            ["content"] = null,
+                            ["tool_calls"] = new JsonArray([.. reply.ToolCalls.Select(c => (JsonNode)new JsonObject
+                            {
+                                ["id"] = c.Id,
+                                ["type"] = "function",
+                                ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = c.ArgumentsJson },
+                            })]),
+                        },
+                    ["finish_reason"] = reply.ToolCalls.Count == 0 ? "stop" : "tool_calls",
                 }),
                 ["usage"] = new JsonObject { ["prompt_tokens"] = reply.InputTokens, ["completion_tokens"] = reply.OutputTokens, ["total_tokens"] = reply.InputTokens + reply.OutputTokens },
             }
@@ -106,9 +118,19 @@ public sealed record FakeReply(int Status, string Content)
 
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Tool calls the reply asks for (then it has no text).</summary>
+    public IReadOnlyList<FakeToolCall> ToolCalls { get; init; } = [];
+
+    /// <summary>A reply that asks for one tool call, with its arguments as a JSON object.</summary>
+    public static FakeReply ToolCall(string id, string name, object arguments) =>
+        new(200, "") { ToolCalls = [new FakeToolCall(id, name, JsonSerializer.Serialize(arguments))] };
+
     public static FakeReply Code(string python) => new(200, $"Here is the function:\n\n```python\n{python.Trim()}\n```\n");
 
     public static FakeReply Text(string text) => new(200, text);
 
     public static FakeReply Error(int status, string message) => new(status, message);
 }
+
+/// <summary>One tool call of a scripted reply.</summary>
+public sealed record FakeToolCall(string Id, string Name, string ArgumentsJson);

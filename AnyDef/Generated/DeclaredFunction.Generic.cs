@@ -84,6 +84,12 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
         return Convert(result.ResultJson, code);
     }
 
+    internal override async Task<string> InvokeJsonAsync(string packedArguments, CancellationToken cancellationToken)
+    {
+        var (result, code) = await _runtime.CallAsync(packedArguments, cancellationToken).ConfigureAwait(false);
+        return Serialize(Convert(result.ResultJson, code));
+    }
+
     private string Serialize(TResult value) => JsonSerializer.Serialize(value, Json.TypeInfo<TResult>(_json));
 
     private TResult Convert(string json, string code)

@@ -33,6 +33,9 @@ public abstract class DeclaredFunction
 
     internal abstract SpecChecks Checks { get; }
 
+    /// <summary>Calls the function with packed arguments; returns its result, converted to the declared type, as JSON.</summary>
+    internal abstract Task<string> InvokeJsonAsync(string packedArguments, CancellationToken cancellationToken);
+
     private AnyDefOptions DeclaredDefaults => _declaredDefaults ??= ReadDefaults(DeclaringType);
 
     private static AnyDefOptions ReadDefaults(Type type)

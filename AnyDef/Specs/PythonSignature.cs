@@ -29,7 +29,7 @@ internal static partial class PythonSignature
             var name = part[..(colon >= 0 ? colon : equals >= 0 ? equals : part.Length)].Trim();
             if (!Naming.IsPythonIdentifier(name)) throw new ArgumentException($"'{name}' is not a valid Python parameter name in '{signature}'.", nameof(signature));
             var hint = colon >= 0 ? part[(colon + 1)..(equals > colon ? equals : part.Length)].Trim() : "Any";
-            parameters.Add(new ParameterSpec(name, name, hint, "JSON"));
+            parameters.Add(new ParameterSpec(name, name, hint, "JSON") { Default = equals >= 0 ? part[(equals + 1)..].Trim() : null });
         }
 
         var ret = m.Groups["ret"].Success ? m.Groups["ret"].Value.Trim() : "Any";

@@ -27,6 +27,13 @@ if (args.Contains("--package-check"))
     return;
 }
 
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --agents              run_python against a plain call; an idle session's memory
+if (args.Contains("--agents"))
+{
+    await AnyDefNet.Benchmarks.AgentBenchmark.RunAsync(args);
+    return;
+}
+
 if (args.Contains("--memory"))
 {
     await AnyDefNet.Benchmarks.MemoryBenchmark.RunAsync(args);

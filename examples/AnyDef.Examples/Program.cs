@@ -75,6 +75,9 @@ catch (PythonExecutionException ex)
 }
 
 Console.WriteLine($"slugify          -> {slugify(new SlugArgs("Still working?", 40))}");
+
+// An agent that answers a question by running Python in the sandbox (the run_python tool; Agent.cs)
+await AnyDefExamples.Agent.RunAsync(haveModel);
 return 0;
 
 /// <summary>Marker for locating this assembly.</summary>

@@ -6,6 +6,7 @@ namespace AnyDefNet.Tests;
 
 /// <summary>A batch gives one outcome per input, in order, whatever an input does to its process.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class BatchSpecs(SandboxFixture fixture)
 {
     private PythonSandbox Sandbox => fixture.Sandbox;
@@ -242,6 +243,7 @@ public sealed class BatchSpecs(SandboxFixture fixture)
 
 /// <summary>The typed function's streaming batch: one outcome per input, typed values and typed errors.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class FunctionBatchSpecs : FakeModelSpecs
 {
     public sealed record N(int X);

@@ -8,6 +8,7 @@ namespace AnyDefNet.Tests;
 /// Whatever a host sends, each call gets exactly one typed outcome and a broken host is replaced. The host here is a
 /// test-only script (swapped in through <see cref="SandboxOptions.HostDirectory"/>) that misbehaves on command.
 /// </summary>
+[Trait("Category", "Sandbox")]
 public sealed class HostReplySpecs : IAsyncLifetime
 {
     private const string Code = "# the test host runs no Python";

@@ -7,6 +7,7 @@ namespace AnyDefNet.Tests;
 
 /// <summary>No work outside a call: what a function leaves running after it returned is refused or ended.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class IdleWorkSpecs(SandboxFixture fixture)
 {
     private PythonSandbox Sandbox => fixture.Sandbox;

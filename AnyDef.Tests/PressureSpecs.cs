@@ -6,6 +6,7 @@ using FluentAssertions;
 namespace AnyDefNet.Tests;
 
 /// <summary>The real sandbox under load: bounded processes, cancellations that cost no process, nothing left behind.</summary>
+[Trait("Category", "Sandbox")]
 public sealed class PressureSpecs
 {
     [Fact]

@@ -5,6 +5,7 @@ namespace AnyDefNet.Tests;
 
 /// <summary>Hostile code gets a typed error inside the sandbox, and the sandbox keeps working.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
 {
     private PythonSandbox Sandbox => fixture.Sandbox;

@@ -12,6 +12,7 @@ namespace AnyDefNet.Tests;
 /// connection that presents the one-time secret from the host's standard input becomes the channel, Deno's network
 /// permission names only that address and port, and Python gets no network at all.
 /// </summary>
+[Trait("Category", "Sandbox")]
 public sealed class TransportSpecs
 {
     private const string Add = "def add(a, b):\n    return a + b\n";

@@ -152,7 +152,7 @@ public sealed class CliSpecs : FakeModelSpecs
     [Fact]
     public async Task Doctor_reports_an_unreachable_modelServer_with_the_fix()
     {
-        var result = await AnyDefCli.RunAsync(["doctor"], new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1" });
+        var result = await AnyDefCli.RunAsync(["doctor"], new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = TestEnvironment.UnreachableUrl("v1") });
 
         result.ExitCode.Should().Be(2);
         result.StandardOutput.Should().Contain("FAIL model").And.Contain("check OPENAI_BASE_URL");

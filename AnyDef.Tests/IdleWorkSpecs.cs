@@ -95,7 +95,9 @@ public sealed class IdleWorkSpecs(SandboxFixture fixture)
         await Task.Delay(TimeSpan.FromSeconds(1));
         var cpu = await CpuOverOneSecondAsync(pid!.Value);
 
-        (cpu ?? TimeSpan.Zero).Should().BeLessThan(TimeSpan.FromMilliseconds(300), "no nested worker runs after the call");
+        cpu.Should().NotBeNull("the process is still alive: the refusal did not end it");
+        cpu!.Value.Should().BeLessThan(TimeSpan.FromMilliseconds(300), "no nested worker runs after the call");
+        Sandbox.ProcessIdOf(BusyWorker, "start_worker").Should().Be(pid, "the same process, measured all along");
         (await Sandbox.RunAsync("def ok():\n    return 1\n", "ok")).ResultJson.Should().Be("1");
     }
 

@@ -131,9 +131,11 @@ public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
     [Fact]
     public async Task Writing_files_and_running_programs_is_denied()
     {
-        (await RaisesAsync("import js\njs.Deno.writeTextFileSync('/tmp/anydef-pwned', 'x')")).PythonMessage.Should().Contain("NotCapable");
-        (await RaisesAsync("import js\nreturn js.Deno.Command.new('/bin/ls').outputSync()")).PythonMessage.Should().Contain("NotCapable");
-        File.Exists("/tmp/anydef-pwned").Should().BeFalse();
+        var target = Path.Combine(TestEnvironment.TempDir(), "pwned");
+
+        (await RaisesAsync($"import js\njs.Deno.writeTextFileSync('{target}', 'x')")).PythonMessage.Should().Contain("NotCapable").And.Contain("write access");
+        (await RaisesAsync("import js\nreturn js.Deno.Command.new('/bin/ls').outputSync()")).PythonMessage.Should().Contain("NotCapable").And.Contain("run access");
+        File.Exists(target).Should().BeFalse();
     }
 
     [Fact]

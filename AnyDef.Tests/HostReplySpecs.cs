@@ -50,6 +50,20 @@ public sealed class HostReplySpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_reply_for_the_same_request_is_ignored_the_first_one_wins_and_the_host_keeps_serving()
+    {
+        (await Run("twice", "echo")).ResultJson.Should().Be("[\"echo\",0]");
+        var pid = _sandbox.ProcessIdOf(Code, "twice")!.Value;
+
+        var results = new List<string>();
+        for (var i = 0; i < 3; i++) results.Add((await Run("twice", "duplicate_reply").WaitAsync(TimeSpan.FromSeconds(60))).ResultJson);
+
+        results.Should().Equal("\"first\"", "\"first\"", "\"first\"");
+        (await Run("twice", "echo")).ResultJson.Should().Be("[\"echo\",0]", "the late copy was not given to the next request");
+        _sandbox.ProcessIdOf(Code, "twice").Should().Be(pid, "a duplicate is dropped, not a reason to end the host");
+    }
+
+    [Fact]
     public async Task Replies_for_unknown_ids_are_not_progress_and_the_stuck_call_ends_as_a_crash()
     {
         var error = (await Run("chatty", "unknown_ids", TimeSpan.FromSeconds(1)).WaitAsync(TimeSpan.FromSeconds(60))

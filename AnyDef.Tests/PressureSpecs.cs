@@ -37,6 +37,22 @@ public sealed class PressureSpecs
     }
 
     [Fact]
+    public async Task A_call_that_waits_for_a_free_process_past_its_timeout_ends_as_a_timeout_naming_MaxProcesses()
+    {
+        await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { MaxProcesses = 1, SpareProcesses = 0 });
+        const string nap = "def nap(s):\n    import time\n    time.sleep(s)\n    return s\n";
+        var busy = sandbox.RunAsync(nap, "nap", "[8]", timeout: TimeSpan.FromSeconds(120));
+        await HostReplySpecs.WaitUntilAsync(() => sandbox.ProcessIdOf(nap, "nap") is not null, seconds: 120);
+
+        var error = (await sandbox.Invoking(s => s.RunAsync("def other():\n    return 1\n", "other", timeout: TimeSpan.FromSeconds(1)).WaitAsync(TimeSpan.FromSeconds(120)))
+            .Should().ThrowAsync<SandboxTimeoutException>()).Which;
+
+        error.FunctionName.Should().Be("other");
+        error.Message.Should().Contain("all 1 were busy").And.Contain("SandboxOptions.MaxProcesses");
+        (await busy).ResultJson.Should().Be("8", "the busy process was neither taken nor ended");
+    }
+
+    [Fact]
     public async Task A_call_without_a_deadline_runs_past_what_the_watchdog_used_to_allow_and_can_still_be_cancelled()
     {
         await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0 });

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AnyDefNet.Tests.Infrastructure;
 using CliWrap;
+using CliWrap.Buffered;
 using FluentAssertions;
 
 namespace AnyDefNet.Tests;
@@ -108,16 +109,19 @@ public sealed class PressureSpecs
     [Fact]
     public async Task Socket_folders_left_by_an_application_killed_while_hosts_started_are_removed_by_the_next_start()
     {
+        // Both applications get a temp folder of their own, so no other test's start can sweep it for them.
         var dir = TestEnvironment.TempDir();
+        var temp = TestEnvironment.TempDir();
         var file = Path.Combine(dir, "one.py");
         await File.WriteAllTextAsync(file, "def one():\n    return 1\n");
         using var kill = new CancellationTokenSource();
         var child = Cli.Wrap("dotnet")
             .WithArguments([AnyDefCli.Dll, "exec", "--code", file, "--function", "one", "--args", "[]"])
+            .WithEnvironmentVariables(e => e.Set("TMPDIR", temp))
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(CancellationToken.None, kill.Token);
         var prefix = $"anydef-host-{child.ProcessId}-";
-        string[] Left() => [.. Directory.EnumerateDirectories(Path.GetTempPath(), prefix + "*")];
+        string[] Left() => [.. Directory.EnumerateDirectories(temp, prefix + "*")];
 
         await HostReplySpecs.WaitUntilAsync(() => Left().Length > 0 || child.Task.IsCompleted, seconds: 120);
         Left().Should().NotBeEmpty("the application is caught while a host starts");
@@ -125,10 +129,13 @@ public sealed class PressureSpecs
         await child.Task.ContinueWith(_ => { }, TaskScheduler.Default);
         Left().Should().NotBeEmpty("nothing removed them");
 
-        await using (var next = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0 }))
-        {
-            (await next.RunAsync("def two():\n    return 2\n", "two")).ResultJson.Should().Be("2");
-        }
+        var next = await Cli.Wrap("dotnet")
+            .WithArguments([AnyDefCli.Dll, "exec", "--code", file, "--function", "one", "--args", "[]"])
+            .WithEnvironmentVariables(e => e.Set("TMPDIR", temp))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync();
+        next.ExitCode.Should().Be(0, next.StandardError);
+        next.StandardOutput.Should().Be("1\n");
 
         Left().Should().BeEmpty("the next start removed the folders of the killed application");
     }

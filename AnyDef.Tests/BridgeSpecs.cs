@@ -5,6 +5,7 @@ namespace AnyDefNet.Tests;
 
 /// <summary>Calls that travel together (pipelined, run as one group by the host) keep everything a single call has.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class BridgeSpecs(SandboxFixture fixture)
 {
     private PythonSandbox Sandbox => fixture.Sandbox;

@@ -53,6 +53,23 @@ public sealed class CliSpecs : FakeModelSpecs
     }
 
     [Fact]
+    public async Task Exec_batch_with_a_batch_timeout_gives_every_input_not_done_by_then_its_error_line_and_exits_0()
+    {
+        var nap = Path.Combine(_dir, "nap.py");
+        await File.WriteAllTextAsync(nap, "def nap(s):\n    import time\n    time.sleep(s)\n    return s\n");
+        var batch = Path.Combine(_dir, "naps.jsonl");
+        // The first chunk (8 inputs) comes back whole; the second holds the input that outlasts the batch.
+        await File.WriteAllLinesAsync(batch, [.. Enumerable.Repeat("[0]", 8), "[600]", "[0]"]);
+
+        var result = await AnyDefCli.RunAsync(["exec", "--code", nap, "--function", "nap", "--batch", batch, "--timeout", "900", "--batch-timeout", "20"])
+            .WaitAsync(TimeSpan.FromSeconds(300));
+
+        result.ExitCode.Should().Be(0, result.StandardError);
+        const string late = "{\"ok\":false,\"error\":{\"type\":\"BatchTimeout\",\"message\":\"the batch did not finish within --batch-timeout (20 s); this input was not run or did not finish\"}}";
+        result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal([.. Enumerable.Repeat("{\"ok\":true,\"result\":0}", 8), late, late]);
+    }
+
+    [Fact]
     public async Task Exec_that_times_out_exits_4()
     {
         var loop = Path.Combine(_dir, "loop.py");
@@ -154,7 +171,7 @@ public sealed class CliSpecs : FakeModelSpecs
     [Fact]
     public async Task Doctor_reports_an_unreachable_modelServer_with_the_fix()
     {
-        var result = await AnyDefCli.RunAsync(["doctor"], new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1" });
+        var result = await AnyDefCli.RunAsync(["doctor"], new Dictionary<string, string?> { ["OPENAI_BASE_URL"] = TestEnvironment.UnreachableUrl("v1") });
 
         result.ExitCode.Should().Be(2);
         result.StandardOutput.Should().Contain("FAIL model").And.Contain("check OPENAI_BASE_URL");

@@ -20,19 +20,19 @@ public sealed class ColdStartSpecs
         var code = Path.Combine(_dir, "add.py");
         await File.WriteAllTextAsync(code, "def add(a, b):\n    return a + b\n");
 
-        // Act: watch the command's Deno processes (the host's socket folder carries the command's process id) until it ends.
-        var command = CliWrap.Cli.Wrap("dotnet")
+        // Act: every host makes its private socket folder in the temp folder; the kernel reports each folder made in
+        // the command's own temp folder (inotify), however briefly it lives, so no host can slip between two looks.
+        var temp = TestEnvironment.TempDir();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var watcher = new FileSystemWatcher(temp) { Filter = "anydef-host-*" };
+        watcher.Created += (_, e) => seen.Enqueue(e.Name!);
+        watcher.EnableRaisingEvents = true;
+        var result = await CliWrap.Cli.Wrap("dotnet")
             .WithArguments([AnyDefCli.Dll, "exec", "--code", code, "--function", "add", "--args", "[20, 22]"])
+            .WithEnvironmentVariables(e => e.Set("TMPDIR", temp))
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync();
-        var seen = new HashSet<int>();
-        while (!command.Task.IsCompleted)
-        {
-            seen.UnionWith(ProcessTree.DenoDescendants($"anydef-host-{command.ProcessId}-"));
-            await Task.Delay(5);
-        }
-
-        var result = await command;
+        await HostReplySpecs.WaitUntilAsync(() => !seen.IsEmpty);
 
         // Assert
         result.ExitCode.Should().Be(0, result.StandardError);

@@ -4,6 +4,7 @@ using FluentAssertions;
 namespace AnyDefNet.Tests;
 
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class ConcurrencySpecs : FakeModelSpecs
 {
     public sealed record Pair(int Task, int Index);

@@ -4,6 +4,7 @@ using FluentAssertions;
 namespace AnyDefNet.Tests;
 
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class ErrorSpecs : FakeModelSpecs
 {
     public sealed record N(int X);

@@ -6,6 +6,7 @@ namespace AnyDefNet.Tests;
 
 /// <summary>Timeouts, crashes, memory and cancellation end as typed errors and leave the sandbox healthy.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class FaultSpecs(SandboxFixture fixture)
 {
     private PythonSandbox Sandbox => fixture.Sandbox;
@@ -25,14 +26,12 @@ public sealed class FaultSpecs(SandboxFixture fixture)
     {
         var code = $"def slow(x):\n    if x == 0:\n        return 'fast'\n    {body}\n";
 
-        var watch = Stopwatch.StartNew();
-        var error = (await Sandbox.Invoking(s => s.RunAsync(code, "slow", "[1]", timeout: TimeSpan.FromMilliseconds(500)))
+        // Bounded only so that a regression fails instead of hanging: the call must end as a timeout, not by this bound.
+        var error = (await Sandbox.Invoking(s => s.RunAsync(code, "slow", "[1]", timeout: TimeSpan.FromMilliseconds(500)).WaitAsync(TimeSpan.FromSeconds(120)))
             .Should().ThrowAsync<SandboxTimeoutException>(because)).Which;
-        watch.Stop();
 
         error.Timeout.Should().Be(TimeSpan.FromMilliseconds(500));
         error.FunctionName.Should().Be("slow");
-        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "the grace period is short and the host is ended after it");
         (await Sandbox.RunAsync(code, "slow", "[0]")).ResultJson.Should().Be("\"fast\"");
         await ShouldStillWorkAsync();
     }
@@ -71,7 +70,8 @@ public sealed class FaultSpecs(SandboxFixture fixture)
 
         var expected = Enumerable.Range(0, 3).SelectMany(round => Enumerable.Range(0, 4).Select(k => (round * 10 + k).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         results.Should().AllSatisfy(seen => seen.Should().Equal(expected));
-        codes.Count(c => small.ProcessIdOf(c, "f") is not null).Should().BeLessThanOrEqualTo(2 + 1, "idle processes beyond the limit are ended");
+        codes.Count(c => small.ProcessIdOf(c, "f") is not null).Should().BeLessThanOrEqualTo(2, "idle processes beyond the limit are ended");
+        small.LiveProcesses.Should().BeLessThanOrEqualTo(2, "MaxProcesses bounds the processes");
     }
 
     [Fact]
@@ -86,12 +86,10 @@ public sealed class FaultSpecs(SandboxFixture fixture)
     public async Task Cancelling_a_call_ends_it_promptly_and_leaves_the_sandbox_healthy()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var watch = Stopwatch.StartNew();
 
-        await Sandbox.Invoking(s => s.RunAsync("def forever():\n    while True: pass\n", "forever", cancellationToken: cts.Token))
-            .Should().ThrowAsync<OperationCanceledException>();
-
-        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "cancellation ends the call without waiting for it");
+        // Without a timeout of its own the call can only end by the cancellation (the bound only keeps a regression from hanging).
+        await Sandbox.Invoking(s => s.RunAsync("def forever():\n    while True: pass\n", "forever", timeout: Timeout.InfiniteTimeSpan, cancellationToken: cts.Token).WaitAsync(TimeSpan.FromSeconds(120)))
+            .Should().ThrowAsync<OperationCanceledException>("cancellation ends the call without waiting for it");
         (await Sandbox.RunAsync("def forever():\n    while True: pass\n", "forever", timeout: TimeSpan.FromMilliseconds(200))
             .ContinueWith(t => t.Exception?.InnerException?.GetType())).Should().Be<SandboxTimeoutException>();
         await ShouldStillWorkAsync();
@@ -149,28 +147,52 @@ public sealed class FaultSpecs(SandboxFixture fixture)
         (await small.RunAsync("def fine():\n    return 'fine'\n", "fine")).ResultJson.Should().Be("\"fine\"");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Where_the_os_allows_each_host_runs_in_its_own_memory_cgroup()
     {
+        // The parent the library uses: this process's v1 memory group, or its v2 group when the memory controller is
+        // delegated to the groups below it. Where CI found it writable (ANYDEF_EXPECT_MEMORY_CGROUP=1) it may not skip.
+        var own = OwnMemoryCgroup();
+        var usable = own is { } found && CanCreateCgroupIn(found.Dir);
+        if (!usable) Environment.GetEnvironmentVariable("ANYDEF_EXPECT_MEMORY_CGROUP").Should().NotBe("1", "this machine's memory cgroup was found writable");
+        Skip.IfNot(usable, own is null
+            ? "no memory cgroup to create groups in (no v1 memory controller, no v2 group with memory delegated): the host's own memory checks are the only ones"
+            : $"the memory cgroup {own.Value.Dir} is not writable here: the host's own memory checks are the only ones");
+        var (_, v2) = own!.Value;
         const string code = "def where():\n    return 1\n";
         await Sandbox.RunAsync(code, "where");
         var pid = Sandbox.ProcessIdOf(code, "where")!.Value;
-        var memoryLine = File.ReadAllLines($"/proc/{pid}/cgroup").FirstOrDefault(l => l.Contains(":memory:") || l.StartsWith("0::", StringComparison.Ordinal));
-        if (!Directory.Exists("/sys/fs/cgroup/memory") || !CanCreateCgroup())
-        {
-            return; // cgroups are not writable on this machine: the host's own memory checks are the only ones
-        }
 
-        memoryLine.Should().Contain($"/anydef-{Environment.ProcessId}-{pid}");
-        var dir = "/sys/fs/cgroup/memory" + memoryLine!.Split(':', 3)[2];
-        long.Parse(File.ReadAllText(Path.Combine(dir, "memory.limit_in_bytes")).Trim()).Should().Be((512L * 2 + 256) * 1024 * 1024);
+        var line = File.ReadAllLines($"/proc/{pid}/cgroup").Single(l => v2 ? l.StartsWith("0::", StringComparison.Ordinal) : l.Split(':', 3)[1].Split(',').Contains("memory"));
+        var path = line.Split(':', 3)[2];
+
+        path.Should().EndWith($"/anydef-{Environment.ProcessId}-{pid}", "the host was moved into a group of its own");
+        var dir = (v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory") + path;
+        var limit = File.ReadAllText(Path.Combine(dir, v2 ? "memory.max" : "memory.limit_in_bytes")).Trim();
+        long.Parse(limit, System.Globalization.CultureInfo.InvariantCulture).Should().Be((512L * 2 + 256) * 1024 * 1024, "the kernel's limit is the interpreter's budget and the host's allowance");
     }
 
-    private static bool CanCreateCgroup()
+    private static (string Dir, bool V2)? OwnMemoryCgroup()
     {
-        var own = File.ReadAllLines("/proc/self/cgroup").FirstOrDefault(l => l.Contains(":memory:"));
-        if (own is null) return false;
-        var probe = "/sys/fs/cgroup/memory" + own.Split(':', 3)[2] + "/anydef-probe-" + Guid.NewGuid().ToString("N")[..8];
+        foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length != 3) continue;
+            if (parts[1].Split(',').Contains("memory") && Directory.Exists("/sys/fs/cgroup/memory" + parts[2])) return ("/sys/fs/cgroup/memory" + parts[2], false);
+            var unified = "/sys/fs/cgroup" + parts[2];
+            if (parts[0] == "0" && parts[1].Length == 0 && File.Exists(Path.Combine(unified, "cgroup.subtree_control")) &&
+                File.ReadAllText(Path.Combine(unified, "cgroup.subtree_control")).Split(' ', '\n').Contains("memory"))
+            {
+                return (unified, true);
+            }
+        }
+
+        return null;
+    }
+
+    private static bool CanCreateCgroupIn(string parent)
+    {
+        var probe = Path.Combine(parent, "anydef-probe-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
             Directory.CreateDirectory(probe);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 namespace AnyDefNet.Tests;
 
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class HealthSpecs
 {
     public sealed record N(int X);

@@ -7,6 +7,7 @@ namespace AnyDefNet.Tests;
 
 /// <summary>No work outside a call: what a function leaves running after it returned is refused or ended.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class IdleWorkSpecs(SandboxFixture fixture)
 {
     private PythonSandbox Sandbox => fixture.Sandbox;
@@ -36,6 +37,21 @@ public sealed class IdleWorkSpecs(SandboxFixture fixture)
         await Task.Delay(TimeSpan.FromSeconds(1));
         var after = CpuTime(pid);
         return before is null || after is null ? null : after - before;
+    }
+
+    // The CPU demand of a second in which the process is at rest: what a host does right after a call (a fresh
+    // namespace for the next one) may take a while on a loaded machine, so it gets 30 s to come to rest; something left
+    // burning never does. Null once the process is gone.
+    private static async Task<TimeSpan?> CpuAtRestAsync(int pid)
+    {
+        TimeSpan? cpu = null;
+        for (var second = 0; second < 30; second++)
+        {
+            cpu = await CpuOverOneSecondAsync(pid);
+            if (cpu is null || cpu < TimeSpan.FromMilliseconds(300)) return cpu;
+        }
+
+        return cpu;
     }
 
     // The process and its descendants (a host may run under a wrapper such as bwrap); null once the process is gone.
@@ -91,10 +107,11 @@ public sealed class IdleWorkSpecs(SandboxFixture fixture)
         var pid = Sandbox.ProcessIdOf(BusyWorker, "start_worker");
         pid.Should().NotBeNull("the process that ran the code is still there: a refused worker costs it nothing");
 
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        var cpu = await CpuOverOneSecondAsync(pid!.Value);
+        var cpu = await CpuAtRestAsync(pid!.Value);
 
-        (cpu ?? TimeSpan.Zero).Should().BeLessThan(TimeSpan.FromMilliseconds(300), "no nested worker runs after the call");
+        cpu.Should().NotBeNull("the process is still alive: the refusal did not end it");
+        cpu!.Value.Should().BeLessThan(TimeSpan.FromMilliseconds(300), "no nested worker runs after the call");
+        Sandbox.ProcessIdOf(BusyWorker, "start_worker").Should().Be(pid, "the same process, measured all along");
         (await Sandbox.RunAsync("def ok():\n    return 1\n", "ok")).ResultJson.Should().Be("1");
     }
 
@@ -105,8 +122,7 @@ public sealed class IdleWorkSpecs(SandboxFixture fixture)
         var pid = Sandbox.ProcessIdOf(BusyTimer, "start_timer")!.Value;
 
         // Between calls the worker waits on the memory it shares with the host, and nothing else runs in it.
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
-        var cpu = await CpuOverOneSecondAsync(pid);
+        var cpu = await CpuAtRestAsync(pid);
 
         cpu.Should().NotBeNull("the process stays: it does no work outside a call");
         cpu!.Value.Should().BeLessThan(TimeSpan.FromMilliseconds(300), "the timer does not fire while the worker waits for calls");

@@ -10,6 +10,7 @@ public sealed class AloneCollection
 }
 
 [Collection(AloneCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class LargeReplySpecs
 {
     private const int Size = 8 * 1024 * 1024;

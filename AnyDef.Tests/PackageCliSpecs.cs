@@ -7,7 +7,7 @@ namespace AnyDefNet.Tests;
 [Collection(SandboxCollection.Name)]
 public sealed class PackageCliSpecs
 {
-    private const string Unreachable = "http://127.0.0.1:1/pyodide/";
+    private static readonly string Unreachable = TestEnvironment.UnreachableUrl("pyodide/");
     private readonly TestWheels _wheels = new();
     private readonly string _dir = TestEnvironment.TempDir();
 

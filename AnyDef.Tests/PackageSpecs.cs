@@ -10,9 +10,10 @@ namespace AnyDefNet.Tests;
 /// built), verified against the lock file, cached, and only read by the sandbox, which never has network.
 /// </summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class PackageSpecs : IAsyncLifetime
 {
-    private const string Unreachable = "http://127.0.0.1:1/pyodide/";
+    private static readonly string Unreachable = TestEnvironment.UnreachableUrl("pyodide/");
     private readonly TestWheels _wheels = new();
     private readonly List<PythonSandbox> _sandboxes = [];
     private PackageIndexServer _index = null!;

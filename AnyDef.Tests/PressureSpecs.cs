@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using AnyDefNet.Tests.Infrastructure;
 using CliWrap;
+using CliWrap.Buffered;
 using FluentAssertions;
 
 namespace AnyDefNet.Tests;
 
 /// <summary>The real sandbox under load: bounded processes, cancellations that cost no process, nothing left behind.</summary>
+[Trait("Category", "Sandbox")]
 public sealed class PressureSpecs
 {
     [Fact]
@@ -33,6 +35,22 @@ public sealed class PressureSpecs
         results.Select(r => r.ResultJson).Should().Equal(Enumerable.Range(0, 24).Select(k => (700 + k).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         most.Should().BeGreaterThan(0).And.BeLessThanOrEqualTo(4, "MaxProcesses bounds starting processes and spares too");
         sandbox.LiveProcesses.Should().BeLessThanOrEqualTo(4);
+    }
+
+    [Fact]
+    public async Task A_call_that_waits_for_a_free_process_past_its_timeout_ends_as_a_timeout_naming_MaxProcesses()
+    {
+        await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { MaxProcesses = 1, SpareProcesses = 0 });
+        const string nap = "def nap(s):\n    import time\n    time.sleep(s)\n    return s\n";
+        var busy = sandbox.RunAsync(nap, "nap", "[8]", timeout: TimeSpan.FromSeconds(120));
+        await HostReplySpecs.WaitUntilAsync(() => sandbox.ProcessIdOf(nap, "nap") is not null, seconds: 120);
+
+        var error = (await sandbox.Invoking(s => s.RunAsync("def other():\n    return 1\n", "other", timeout: TimeSpan.FromSeconds(1)).WaitAsync(TimeSpan.FromSeconds(120)))
+            .Should().ThrowAsync<SandboxTimeoutException>()).Which;
+
+        error.FunctionName.Should().Be("other");
+        error.Message.Should().Contain("all 1 were busy").And.Contain("SandboxOptions.MaxProcesses");
+        (await busy).ResultJson.Should().Be("8", "the busy process was neither taken nor ended");
     }
 
     [Fact]
@@ -91,16 +109,19 @@ public sealed class PressureSpecs
     [Fact]
     public async Task Socket_folders_left_by_an_application_killed_while_hosts_started_are_removed_by_the_next_start()
     {
+        // Both applications get a temp folder of their own, so no other test's start can sweep it for them.
         var dir = TestEnvironment.TempDir();
+        var temp = TestEnvironment.TempDir();
         var file = Path.Combine(dir, "one.py");
         await File.WriteAllTextAsync(file, "def one():\n    return 1\n");
         using var kill = new CancellationTokenSource();
         var child = Cli.Wrap("dotnet")
             .WithArguments([AnyDefCli.Dll, "exec", "--code", file, "--function", "one", "--args", "[]"])
+            .WithEnvironmentVariables(e => e.Set("TMPDIR", temp))
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(CancellationToken.None, kill.Token);
         var prefix = $"anydef-host-{child.ProcessId}-";
-        string[] Left() => [.. Directory.EnumerateDirectories(Path.GetTempPath(), prefix + "*")];
+        string[] Left() => [.. Directory.EnumerateDirectories(temp, prefix + "*")];
 
         await HostReplySpecs.WaitUntilAsync(() => Left().Length > 0 || child.Task.IsCompleted, seconds: 120);
         Left().Should().NotBeEmpty("the application is caught while a host starts");
@@ -108,10 +129,13 @@ public sealed class PressureSpecs
         await child.Task.ContinueWith(_ => { }, TaskScheduler.Default);
         Left().Should().NotBeEmpty("nothing removed them");
 
-        await using (var next = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0 }))
-        {
-            (await next.RunAsync("def two():\n    return 2\n", "two")).ResultJson.Should().Be("2");
-        }
+        var next = await Cli.Wrap("dotnet")
+            .WithArguments([AnyDefCli.Dll, "exec", "--code", file, "--function", "one", "--args", "[]"])
+            .WithEnvironmentVariables(e => e.Set("TMPDIR", temp))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync();
+        next.ExitCode.Should().Be(0, next.StandardError);
+        next.StandardOutput.Should().Be("1\n");
 
         Left().Should().BeEmpty("the next start removed the folders of the killed application");
     }

@@ -10,6 +10,7 @@ namespace AnyDefNet.Tests;
 /// A hot function uses more than one process: when its calls queue, the sandbox starts another process for it (up to
 /// <see cref="SandboxOptions.MaxProcessesPerFunction"/>) and spreads the calls; each process is its own interpreter.
 /// </summary>
+[Trait("Category", "Sandbox")]
 public sealed class ReplicaSpecs
 {
     // Each interpreter draws its own token once (JavaScript globals outlive a call's Python namespace), so the tokens

@@ -1,3 +1,5 @@
+using System.Reflection;
+using AnyDefNet.Sandbox.Internal;
 using AnyDefNet.Tests.Infrastructure;
 using FluentAssertions;
 
@@ -5,6 +7,7 @@ namespace AnyDefNet.Tests;
 
 /// <summary>Hostile code gets a typed error inside the sandbox, and the sandbox keeps working.</summary>
 [Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
 public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
 {
     private PythonSandbox Sandbox => fixture.Sandbox;
@@ -16,12 +19,89 @@ public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
         return (await run.Should().ThrowAsync<PythonExecutionException>()).Which;
     }
 
+    // Every way Python reaches the file system through Deno (`import js`), tried on each path. Python's own open() only
+    // sees Pyodide's in-memory file system, so it proves nothing about the host's files.
+    private const string ReadProbe = """
+        async def probe(targets):
+            import js
+
+            def attempt(f):
+                try:
+                    return "allowed: " + str(f())
+                except Exception as e:
+                    return "denied: " + str(e)[:300]
+
+            async def attempt_async(f):
+                try:
+                    return "allowed: " + str(await f())
+                except Exception as e:
+                    return "denied: " + str(e)[:300]
+
+            async def fetched(url):
+                return (await (await js.fetch(url)).arrayBuffer()).byteLength
+
+            async def read(path):
+                return (await js.Deno.readFile(path)).length
+
+            out = {}
+            for path, url in targets:
+                out[path] = {
+                    "readFileSync": attempt(lambda: js.Deno.readFileSync(path).length),
+                    "readTextFileSync": attempt(lambda: len(js.Deno.readTextFileSync(path))),
+                    "readFile": await attempt_async(lambda: read(path)),
+                    "statSync": attempt(lambda: js.Deno.statSync(path).size),
+                    "lstatSync": attempt(lambda: js.Deno.lstatSync(path).size),
+                    "realPathSync": attempt(lambda: js.Deno.realPathSync(path)),
+                    "openSync": attempt(lambda: js.Deno.openSync(path).close()),
+                    "readDirSync": attempt(lambda: len(list(js.Deno.readDirSync(path)))),
+                    "fetch": await attempt_async(lambda: fetched(url)),
+                }
+            return out
+        """;
+
+    private async Task<Dictionary<string, Dictionary<string, string>>> ReadThroughDenoAsync(params string[] paths)
+    {
+        var targets = paths.Select(p => new[] { p, new Uri(p).AbsoluteUri }).ToArray();
+        var result = await Sandbox.RunAsync(ReadProbe, "probe", System.Text.Json.JsonSerializer.Serialize(new object[] { targets }), timeout: TimeSpan.FromSeconds(20));
+        return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(result.ResultJson)!;
+    }
+
     [Fact]
     public async Task Python_cannot_read_host_files()
     {
-        var error = await RaisesAsync("return open('/etc/passwd').read()");
+        var runtime = await RuntimeLocation.ResolveAsync(TestEnvironment.Sandbox, CancellationToken.None);
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var secret = Path.Combine(TestEnvironment.TempDir(), "secret.txt");
+        await File.WriteAllTextAsync(secret, "secret");
+        string[] outside =
+        [
+            "/etc/passwd", "/etc", home, secret, Path.GetDirectoryName(secret)!,
+            AppContext.BaseDirectory.TrimEnd('/'), typeof(SandboxSecuritySpecs).Assembly.Location,
+            // Beside the files the worker may read, and the host's own scripts, which only the host may read.
+            runtime.PyodideDirectory, Path.Combine(runtime.PyodideDirectory, "package.json"), runtime.HostScript, runtime.TransportScript,
+        ];
 
-        error.PythonType.Should().Be("FileNotFoundError");
+        var seen = await ReadThroughDenoAsync(outside);
+
+        seen.Keys.Should().BeEquivalentTo(outside);
+        seen.Should().AllSatisfy(path => path.Value.Should().HaveCount(9).And.AllSatisfy(probe => probe.Value.Should()
+            .StartWith("denied", "{0} of {1} must be refused", probe.Key, path.Key).And.Contain("NotCapable").And.Contain("read access")));
+    }
+
+    [Fact]
+    public async Task The_same_probe_reads_the_runtime_files_the_worker_is_allowed_so_a_hole_would_show()
+    {
+        var runtime = await RuntimeLocation.ResolveAsync(TestEnvironment.Sandbox, CancellationToken.None);
+        var wasm = Path.Combine(runtime.PyodideDirectory, "pyodide.asm.wasm");
+        var size = new FileInfo(wasm).Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var seen = (await ReadThroughDenoAsync(wasm))[wasm];
+
+        seen["readFileSync"].Should().Be("allowed: " + size);
+        seen["readFile"].Should().Be("allowed: " + size);
+        seen["statSync"].Should().Be("allowed: " + size);
+        seen["fetch"].Should().Be("allowed: " + size);
+        seen["openSync"].Should().Be("allowed: None");
     }
 
     [Fact]
@@ -51,9 +131,11 @@ public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
     [Fact]
     public async Task Writing_files_and_running_programs_is_denied()
     {
-        (await RaisesAsync("import js\njs.Deno.writeTextFileSync('/tmp/anydef-pwned', 'x')")).PythonMessage.Should().Contain("NotCapable");
-        (await RaisesAsync("import js\nreturn js.Deno.Command.new('/bin/ls').outputSync()")).PythonMessage.Should().Contain("NotCapable");
-        File.Exists("/tmp/anydef-pwned").Should().BeFalse();
+        var target = Path.Combine(TestEnvironment.TempDir(), "pwned");
+
+        (await RaisesAsync($"import js\njs.Deno.writeTextFileSync('{target}', 'x')")).PythonMessage.Should().Contain("NotCapable").And.Contain("write access");
+        (await RaisesAsync("import js\nreturn js.Deno.Command.new('/bin/ls').outputSync()")).PythonMessage.Should().Contain("NotCapable").And.Contain("run access");
+        File.Exists(target).Should().BeFalse();
     }
 
     [Fact]
@@ -81,11 +163,28 @@ public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
     [Fact]
     public async Task Code_writing_to_the_process_stdout_cannot_forge_a_reply()
     {
-        const string code = "def forge(x):\n    import js\n    js.Deno.stdout.writeSync(js.TextEncoder.new().encode('{\"id\":1,\"ok\":true,\"reply\":\"42\"}\\n'))\n    return x\n";
+        // Well-formed replies, with the result "forged", for every request id around the ones these calls get (ids come
+        // from one counter for the whole process), written to the host's stdout and through JavaScript's console.
+        const string code = """
+            def forge(x, first, last):
+                import js, time
+                encoder = js.TextEncoder.new()
+                for i in range(first, last + 1):
+                    line = '{"id":%d,"ok":true,"reply":"{\\"ok\\":true,\\"result\\":\\"forged\\"}","stdout":""}' % i
+                    js.Deno.stdout.writeSync(encoder.encode(line + "\n"))
+                    js.console.log(line)
+                time.sleep(0.3)
+                return x
+            """;
+        var counter = typeof(HostChannel).GetField("s_nextId", BindingFlags.NonPublic | BindingFlags.Static)!;
+        await Sandbox.RunAsync(code, "forge", "[0, 0, 0]");
+        var before = (long)counter.GetValue(null)!;
+        var (first, last) = (before - 50, before + 400);
 
-        var result = await Sandbox.RunAsync(code, "forge", "[7]");
+        var results = await Task.WhenAll(Enumerable.Range(1, 4).Select(x => Sandbox.RunAsync(code, "forge", $"[{x}, {first}, {last}]")));
 
-        result.ResultJson.Should().Be("7");
+        ((long)counter.GetValue(null)!).Should().BeLessThanOrEqualTo(last, "every id these calls had was forged");
+        results.Select(r => r.ResultJson).Should().Equal("1", "2", "3", "4");
     }
 
     [Fact]

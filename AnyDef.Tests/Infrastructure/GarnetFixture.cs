@@ -12,12 +12,25 @@ public sealed class GarnetFixture : IDisposable
 
     public GarnetFixture()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        _server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        _server.Start();
+        // A port found free may be taken by another process before the server binds it: then another port is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            var server = new GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            try
+            {
+                server.Start();
+                _server = server;
+                return;
+            }
+            catch (Exception) when (attempt < 5)
+            {
+                server.Dispose();
+            }
+        }
     }
 
     public int Port { get; }

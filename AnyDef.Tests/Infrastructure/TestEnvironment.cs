@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace AnyDefNet.Tests.Infrastructure;
@@ -41,6 +43,20 @@ public static class TestEnvironment
         };
         return dir;
     });
+
+    private static readonly List<Socket> Held = [];
+
+    // Bound for the whole run and never listened on: a connection to it is refused, and no other process can take it.
+    private static readonly Lazy<int> ClosedPort = new(() =>
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        Held.Add(socket);
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    });
+
+    /// <summary>A loopback URL nothing answers (connections are refused), on a port no other process can take.</summary>
+    public static string UnreachableUrl(string path = "") => $"http://127.0.0.1:{ClosedPort.Value}/{path}";
 
     /// <summary>A new empty folder, removed with the others when the test run ends.</summary>
     public static string TempDir() => Directory.CreateDirectory(Path.Combine(RunDir.Value, Guid.NewGuid().ToString("N"))).FullName;

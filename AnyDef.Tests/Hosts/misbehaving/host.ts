@@ -37,6 +37,10 @@ async function answer(req: { id: number; op: string; args?: string; function?: s
   switch (command) {
     case "echo":
       return line({ id, ok: true, reply: JSON.stringify({ ok: true, result: positional }), stdout: "" });
+    case "duplicate_reply":
+      // The reply, then a second one for the same request.
+      await line({ id, ok: true, reply: JSON.stringify({ ok: true, result: "first" }), stdout: "" });
+      return line({ id, ok: true, reply: JSON.stringify({ ok: true, result: "second" }), stdout: "" });
     case "missing_error":
       return line({ id, ok: false });
     case "reply_number":

@@ -1,9 +1,15 @@
 # The AnyDef runtime inside Python: loaded once into each interpreter (and baked into the snapshot when there is one)
 # by worker.ts. Kept small: it compiles once, runs each call in a fresh namespace, and turns every outcome into JSON
 # text so that no Python object crosses into JavaScript.
-import builtins as _b, json as _json, sys as _sys, traceback as _tb, inspect as _inspect
+import builtins as _b, json as _json, sys as _sys, traceback as _tb, inspect as _inspect, re as _re
+from decimal import Decimal as _anydef_Decimal
+
+# Integers of any size cross exactly (Python refuses int/str conversions over 4,300 digits by default).
+_sys.set_int_max_str_digits(0)
 
 def _anydef_default(o):
+    if isinstance(o, _anydef_Decimal):
+        return str(o)
     if isinstance(o, (set, frozenset)):
         return sorted(o, key=repr)
     if hasattr(o, "isoformat"):
@@ -14,6 +20,47 @@ def _anydef_default(o):
 
 _anydef_encoder = _json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_anydef_default)
 _anydef_loads = _json.loads
+
+# Values JSON cannot type for Python travel with a descriptor of where they are (see WireTypes in the library):
+# "d" a Decimal sent as its text, "f" a float sent as NaN/Infinity/-Infinity text, ["l", x] list, ["m", x] dict
+# values, {"field": x} a record.
+_anydef_specials = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+def _anydef_typed(v, d):
+    if v is None or d is None:
+        return v
+    if d == "f":
+        return _anydef_specials[v] if type(v) is str else v
+    if d == "d":
+        return _anydef_Decimal(v) if type(v) is str else v
+    if type(d) is dict:
+        for k, sub in d.items():
+            if k in v:
+                v[k] = _anydef_typed(v[k], sub)
+        return v
+    if d[0] == "l":
+        return [_anydef_typed(x, d[1]) for x in v]
+    return {k: _anydef_typed(x, d[1]) for k, x in v.items()}
+
+def _anydef_args(args):
+    if len(args) > 2:
+        positional = args[0]
+        for i, d in enumerate(args[2]):
+            if d is not None and i < len(positional):
+                positional[i] = _anydef_typed(positional[i], d)
+    return args
+
+# NaN and the infinities are not JSON: in a result they travel as the strings the library reads back as floats.
+def _anydef_finite(v):
+    if isinstance(v, float):
+        return "NaN" if v != v else "Infinity" if v == float("inf") else "-Infinity" if v == float("-inf") else v
+    if isinstance(v, (list, tuple)):
+        return [_anydef_finite(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _anydef_finite(x) for k, x in v.items()}
+    return v
+
+_anydef_surrogate = _re.compile("[\ud800-\udfff]")
 
 def _anydef_error(e):
     t = e.__traceback__
@@ -124,6 +171,7 @@ def _anydef_invoke(co, name, args):
     else:
         ns = {"__name__": "__anydef__", "__builtins__": _b}
         exec(co, ns)
+    args = _anydef_args(args)
     r = ns[name](*args[0], **args[1])
     if _inspect.iscoroutine(r):
         from pyodide.ffi import run_sync
@@ -132,10 +180,18 @@ def _anydef_invoke(co, name, args):
 
 def _anydef_encode(r):
     try:
-        s = _anydef_encoder.encode(r)
+        try:
+            s = _anydef_encoder.encode(r)
+        except ValueError as e:
+            if "Out of range float" not in str(e):
+                raise
+            s = _anydef_encoder.encode(_anydef_finite(r))
     except (TypeError, ValueError, RecursionError) as e:
         return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": "",
                                        "unencodable": repr(r)[:500]})
+    # A lone surrogate (a str may hold one) travels as its \\u escape, exactly, instead of being replaced on the way.
+    if not s.isascii() and _anydef_surrogate.search(s):
+        s = _anydef_surrogate.sub(lambda m: "\\u%04x" % ord(m.group()), s)
     # The size limit in bytes: a str's length never exceeds its UTF-8 size, so most results need no encoding.
     limit = _anydef_limit[0]
     n = len(s)

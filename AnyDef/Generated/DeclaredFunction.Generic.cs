@@ -55,7 +55,7 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
     internal override SpecChecks Checks => new(_examples, json => Serialize(Convert(json, "")));
 
     /// <summary>Starts the arguments of a call.</summary>
-    public DeclaredArguments Arguments() => new(_name, _json);
+    public DeclaredArguments Arguments() => new(_name, _json, Spec?.Parameters);
 
     /// <summary>Adds an example the code must reproduce (called while the spec is built).</summary>
     public void Example(DeclaredArguments arguments, TResult expected)
@@ -86,21 +86,6 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
 
     private string Serialize(TResult value) => JsonSerializer.Serialize(value, Json.TypeInfo<TResult>(_json));
 
-    private TResult Convert(string json, string code)
-    {
-        try
-        {
-            var value = JsonSerializer.Deserialize(json, Json.TypeInfo<TResult>(_json));
-            if (value is null && !typeof(TResult).IsValueType && json == "null" && !_resultAllowsNull)
-            {
-                throw new JsonException("null is not a value of a non-nullable result type.");
-            }
-
-            return value!;
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
-        {
-            throw new ResultConversionException(_name, json, typeof(TResult), code, ex);
-        }
-    }
+    private TResult Convert(string json, string code) =>
+        Internal.Values.ResultReader.Read(json, Json.TypeInfo<TResult>(_json), _resultAllowsNull, _name, code);
 }

@@ -275,6 +275,80 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
         FluentActions.Invoking(() => AnyDef.Function<Case, (int, string)>("pair", "Add.")).Should().Throw<NotSupportedException>();
     }
 
+    [Fact]
+    public async Task On_the_json_path_float_and_decimal_hints_decide_the_python_type_and_decimals_keep_their_digits()
+    {
+        // Arrange: the CLI's path, a function declared by its signature and called with JSON
+        Server.Always(FakeReply.Code("def kinds(x, price, xs, rate=None):\n    return repr((x, price, xs, rate))"));
+        var kinds = AnyDef.FromSignature("def kinds(x: float, price: decimal.Decimal, xs: list[float], rate: float | None = None) -> str",
+            TestEnvironment.Unique("Show the values"), TestEnvironment.Options(Server));
+
+        // Act
+        var result = await kinds.InvokeAsync(JsonNode.Parse("[1, 12345678901234567.890, [2, 3.5, 9007199254740993]]")!.AsArray(), new JsonObject { ["rate"] = 0 });
+
+        // Assert: whole numbers became floats where exact, an int no float holds stays the int it was
+        result!.GetValue<string>().Should().Be("(1.0, Decimal('12345678901234567.890'), [2.0, 3.5, 9007199254740993], 0.0)");
+    }
+
     private async Task<ResultConversionException> Refused<T>(string name) =>
         (await FluentActions.Awaiting(() => Pick<T>(name)).Should().ThrowAsync<ResultConversionException>()).Which;
+}
+
+/// <summary>The same rules for [AnyDef] methods compiled by the real generator (AnyDef.Tests.Functions.Values).</summary>
+[Collection(SandboxCollection.Name)]
+public sealed class DeclaredValueSpecs : FakeModelSpecs
+{
+    private async Task<T> Configured<T>(Func<Task<T>> act)
+    {
+        Server.Always(request => FakeReply.Code(DeclaredFunctionSpecs.CodeFor(request)));
+        AnyDef.Configure(TestEnvironment.Options(Server));
+        try
+        {
+            return await act();
+        }
+        finally
+        {
+            AnyDef.Configure(AnyDefOptions.Default);
+        }
+    }
+
+    private static AnyDefNet.Generated.DeclaredFunction Declared(string name) =>
+        AnyDefNet.Generated.DeclaredFunction.FindAll(typeof(Functions.Values).Assembly).Single(f => f.Spec.Name == name);
+
+    [Fact]
+    public async Task Method_arguments_and_results_cross_exactly_with_the_python_types_the_hints_promise()
+    {
+        // Python asserts each type it receives (float, Decimal, list of names) and returns the value.
+        List<double> doubles = [1.0, -0.0, double.NaN, 9007199254740992.0, double.NegativeInfinity, 0.1];
+        var (echoed, price, prices, access, trip, text) = await Configured(async () => (
+            Functions.Values.EchoDoubles(doubles),
+            Functions.Values.EchoDecimal(12345678901234567.89m),
+            Functions.Values.EchoPrices(new() { ["tea"] = 2.50m }),
+            Functions.Values.EchoAccess(Functions.Access.Read | Functions.Access.Execute),
+            Functions.Values.EchoTrip(new Functions.Trip("LHR", "JFK", "economy")),
+            await Task.FromResult(Functions.Values.EchoText("a\ud800b"))));
+
+        echoed.Select(BitConverter.DoubleToInt64Bits).Should().Equal(doubles.Select(BitConverter.DoubleToInt64Bits));
+        price.Should().Be(12345678901234567.89m);
+        decimal.GetBits(prices["tea"]).Should().Equal(decimal.GetBits(2.50m));
+        access.Should().Be(Functions.Access.Read | Functions.Access.Execute);
+        trip.Should().Be(new Functions.Trip("LHR", "JFK", "economy"));
+        text.Should().Be("a\ud800b");
+        Declared("echo_decimal").Spec.Signature.Should().Be("def echo_decimal(value: decimal.Decimal) -> decimal.Decimal");
+        Declared("echo_access").Spec.Signature.Should().Contain("access: list[Literal['None', 'Read', 'Write', 'Execute']]");
+        Declared("echo_trip").Spec.TypeDefinitions.Should().Equal("Trip = TypedDict('Trip', {'from': str, 'to': str, 'class': str})");
+    }
+
+    [Fact]
+    public async Task Method_values_that_cannot_cross_are_typed_errors_naming_where()
+    {
+        var tags = await FluentActions.Awaiting(() => Configured(() => Task.FromResult(Functions.Values.Tags("a,,b")))).Should().ThrowAsync<ResultConversionException>();
+        tags.Which.Path.Should().Be("result[1]");
+        tags.Which.PythonType.Should().Be("None");
+        var narrow = await FluentActions.Awaiting(() => Configured(() => Task.FromResult(Functions.Values.Narrow(1e39)))).Should().ThrowAsync<ResultConversionException>();
+        narrow.Which.Message.Should().Contain("outside the range of Single");
+        var access = await FluentActions.Awaiting(() => Configured(() => Task.FromResult(Functions.Values.EchoAccess((Functions.Access)8)))).Should().ThrowAsync<ArgumentSerializationException>();
+        access.Which.Path.Should().Be("access");
+        access.Which.Message.Should().Contain("(Access)8").And.Contain("list[Literal[");
+    }
 }

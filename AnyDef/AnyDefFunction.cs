@@ -124,7 +124,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
                 }
                 catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
                 {
-                    throw new ArgumentSerializationException(functionName, ArgumentPath(Specs.Naming.Snake(p.Name), ex), p.PropertyType,
+                    throw new ArgumentSerializationException(functionName, typeof(TArgs), ArgumentPath(Specs.Naming.Snake(p.Name), ex), p.PropertyType,
                         new Specs.PythonTypes().Hint(p), ex);
                 }
             }

@@ -7,9 +7,18 @@ from decimal import Decimal as _anydef_Decimal
 # Integers of any size cross exactly (Python refuses int/str conversions over 4,300 digits by default).
 _sys.set_int_max_str_digits(0)
 
+# A Decimal result travels as a JSON number with all its digits: the encoder writes it as a marked string, which is
+# then unquoted in the text (the marker carries a per-runtime nonce, so no string of the result can look like it).
+_anydef_decimal_mark = "\x00" + __import__("secrets").token_hex(8) + ":"
+_anydef_decimal_text = _re.compile('"\\\\u0000' + _anydef_decimal_mark[1:] + '([-+0-9.eE]+)"')
+_anydef_decimals = [False]
+
 def _anydef_default(o):
     if isinstance(o, _anydef_Decimal):
-        return str(o)
+        if not o.is_finite():
+            raise ValueError(f"Decimal('{o}') is not a finite number")
+        _anydef_decimals[0] = True
+        return _anydef_decimal_mark + str(o)
     if isinstance(o, (set, frozenset)):
         return sorted(o, key=repr)
     if hasattr(o, "isoformat"):
@@ -30,6 +39,9 @@ def _anydef_typed(v, d):
     if v is None or d is None:
         return v
     if d == "f":
+        if type(v) is int:
+            f = float(v)
+            return f if f == v else v
         return _anydef_specials[v] if type(v) is str else v
     if d == "d":
         return _anydef_Decimal(v) if type(v) is str else v
@@ -48,6 +60,11 @@ def _anydef_args(args):
         for i, d in enumerate(args[2]):
             if d is not None and i < len(positional):
                 positional[i] = _anydef_typed(positional[i], d)
+    if len(args) > 3:
+        keywords = args[1]
+        for k, d in args[3].items():
+            if k in keywords:
+                keywords[k] = _anydef_typed(keywords[k], d)
     return args
 
 # NaN and the infinities are not JSON: in a result they travel as the strings the library reads back as floats.
@@ -179,6 +196,7 @@ def _anydef_invoke(co, name, args):
     return r
 
 def _anydef_encode(r):
+    _anydef_decimals[0] = False
     try:
         try:
             s = _anydef_encoder.encode(r)
@@ -189,6 +207,8 @@ def _anydef_encode(r):
     except (TypeError, ValueError, RecursionError) as e:
         return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": "",
                                        "unencodable": repr(r)[:500]})
+    if _anydef_decimals[0]:
+        s = _anydef_decimal_text.sub(r"\1", s)
     # A lone surrogate (a str may hold one) travels as its \\u escape, exactly, instead of being replaced on the way.
     if not s.isascii() and _anydef_surrogate.search(s):
         s = _anydef_surrogate.sub(lambda m: "\\u%04x" % ord(m.group()), s)

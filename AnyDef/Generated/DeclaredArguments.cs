@@ -51,7 +51,7 @@ public sealed class DeclaredArguments
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             var parameter = _parameters?.ElementAtOrDefault(index);
-            throw new ArgumentSerializationException(_functionName, AnyDefFunctionPaths.Of(parameter?.PythonName ?? $"argument {index + 1}", ex), typeof(T),
+            throw new ArgumentSerializationException(_functionName, typeof(T), AnyDefFunctionPaths.Of(parameter?.PythonName ?? $"argument {index + 1}", ex), typeof(T),
                 parameter?.Hint ?? "?", ex);
         }
 

@@ -7,8 +7,8 @@ namespace AnyDefNet.Internal.Values;
 
 /// <summary>
 /// <see cref="decimal"/> as Python's <c>decimal.Decimal</c>: written as its exact text (scale kept), which the runtime
-/// turns into a <c>Decimal</c>; read from a <c>Decimal</c> (its text) or a Python number only when the decimal holds it
-/// exactly.
+/// turns into a <c>Decimal</c>; read from a Python <c>Decimal</c>, <c>int</c> or <c>float</c> (a JSON number with all its
+/// digits) only when the decimal holds it exactly.
 /// </summary>
 internal sealed class DecimalJson : JsonConverter<decimal>
 {
@@ -16,12 +16,10 @@ internal sealed class DecimalJson : JsonConverter<decimal>
 
     public override decimal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        string text;
-        if (reader.TokenType == JsonTokenType.String) text = reader.GetString()!;
-        else if (reader.TokenType == JsonTokenType.Number) text = WireText.Raw(ref reader);
-        else throw new JsonException($"a Python {WireText.PythonType(reader.TokenType)} is not a Decimal");
-        var python = reader.TokenType == JsonTokenType.String ? "Decimal" : WireText.NumberType(text);
-        return Exact(text, python);
+        // The runtime writes a Python Decimal as a JSON number with all its digits, as it writes an int or a float.
+        if (reader.TokenType != JsonTokenType.Number) throw new JsonException($"a Python {WireText.PythonType(reader.TokenType)} is not a Decimal");
+        var text = WireText.Raw(ref reader);
+        return Exact(text, "number");
     }
 
     public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options)

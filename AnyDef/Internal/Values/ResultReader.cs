@@ -45,7 +45,8 @@ internal static partial class ResultReader
     {
         var message = ex.Message;
         var at = message.IndexOf(" Path: ", StringComparison.Ordinal);
-        return at > 0 ? message[..at] : message;
+        message = at > 0 ? message[..at] : message;
+        return message.EndsWith('.') ? message : message + ".";
     }
 
     private static JsonElement? Navigate(JsonElement element, string path)

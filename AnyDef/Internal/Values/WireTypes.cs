@@ -60,3 +60,48 @@ internal static class WireTypes
         }
     }
 }
+
+/// <summary>
+/// The same descriptors read from Python hints, for functions declared by a signature (the JSON path and the CLI): a
+/// <c>float</c> parameter receives a float for a whole JSON number, and a <c>decimal.Decimal</c> one the exact digits the
+/// caller wrote.
+/// </summary>
+internal static class HintTypes
+{
+    public static JsonNode? Describe(string hint)
+    {
+        var h = hint.Replace(" | None", "", StringComparison.Ordinal).Trim();
+        if (h.StartsWith("Optional[", StringComparison.Ordinal) && h.EndsWith(']')) h = h[9..^1].Trim();
+        if (h == "float") return "f";
+        if (h is "decimal.Decimal" or "Decimal") return "d";
+        foreach (var list in new[] { "list[", "List[", "Sequence[" })
+        {
+            if (h.StartsWith(list, StringComparison.Ordinal) && h.EndsWith(']')) return Describe(h[list.Length..^1]) is { } e ? new JsonArray("l", e) : null;
+        }
+
+        foreach (var dict in new[] { "dict[str,", "Dict[str,", "Mapping[str," })
+        {
+            if (h.StartsWith(dict, StringComparison.Ordinal) && h.EndsWith(']')) return Describe(h[dict.Length..^1]) is { } v ? new JsonArray("m", v) : null;
+        }
+
+        return null;
+    }
+
+    /// <summary>A copy of <paramref name="value"/> whose JSON numbers in decimal places are their exact text.</summary>
+    public static JsonNode? Exact(JsonNode? value, JsonNode? descriptor)
+    {
+        if (value is null || descriptor is null) return value?.DeepClone();
+        if (descriptor is JsonValue d && d.GetValue<string>() == "d" && value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number)
+        {
+            return JsonValue.Create(v.ToJsonString());
+        }
+
+        if (descriptor is JsonArray { Count: 2 } pair && pair[0]!.GetValue<string>() is var kind)
+        {
+            if (kind == "l" && value is JsonArray items) return new JsonArray([.. items.Select(i => Exact(i, pair[1]))]);
+            if (kind == "m" && value is JsonObject map) return new JsonObject(map.Select(kv => KeyValuePair.Create(kv.Key, Exact(kv.Value, pair[1]))));
+        }
+
+        return value.DeepClone();
+    }
+}

@@ -41,6 +41,9 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
             deep = []
             for _ in range(300):
                 deep = [deep]
+            very_deep = []
+            for _ in range(5000):
+                very_deep = [very_deep]
             cases = {
                 'int_400_digits': 10**400, 'float_1e39': 1e39, 'int_inexact': 2**53 + 1, 'float_tenth': 0.1,
                 'decimal_too_long': decimal.Decimal('0.1000000000000000055511151231257827'), 'decimal_exact': decimal.Decimal('12345678901234567.89'),
@@ -48,7 +51,7 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
                 'tags_none': {'tags': ['a', None]}, 'person_missing': {'name': 'Ada', 'note': None},
                 'person_none': {'name': None, 'born': '1815-12-10', 'note': None}, 'person_camel': {'Name': 'Ada', 'born': '1815-12-10', 'note': None},
                 'person_extra': {'name': 'Ada', 'born': '1815-12-10', 'note': None, 'age': 36},
-                'deep': deep, 'nan': float('nan'), 'nan_list': [1.0, float('inf'), float('-inf')], 'big_int': 10**5000 + 1,
+                'deep': deep, 'very_deep': very_deep, 'nan': float('nan'), 'nan_list': [1.0, float('inf'), float('-inf')], 'big_int': 10**5000 + 1,
                 'lone': 'a\ud800b', 'two_units': '\U0001F600',
             }
             return cases[name]
@@ -260,6 +263,7 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
         // Act / Assert: too deep as an argument, too deep as a result, and the same process still answers
         await FluentActions.Awaiting(() => Echo<JsonNode>().InvokeAsync(new One<JsonNode>(deep))).Should().ThrowAsync<ArgumentSerializationException>();
         await FluentActions.Awaiting(() => Pick<JsonNode>("deep")).Should().ThrowAsync<ResultConversionException>().WithMessage("*depth*");
+        await FluentActions.Awaiting(() => Pick<JsonNode>("very_deep")).Should().ThrowAsync<ResultConversionException>();
         (await Pick<string>("lone")).Should().Be("a\ud800b");
         (await Echo<JsonNode>().InvokeAsync(new One<JsonNode>(fits))).Value.ToJsonString().Should().Be(fits.ToJsonString());
     }
@@ -288,6 +292,15 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
 
         // Assert: whole numbers became floats where exact, an int no float holds stays the int it was
         result!.GetValue<string>().Should().Be("(1.0, Decimal('12345678901234567.890'), [2.0, 3.5, 9007199254740993], 0.0)");
+    }
+
+    [Fact]
+    public void Examples_show_the_model_decimals_and_non_finite_floats_as_python_values()
+    {
+        var f = AnyDef.Function<One<decimal>, List<double>>("halve", "Halve the price.", TestEnvironment.Options(Server),
+            [(new One<decimal>(2.50m), [1.25, double.NaN, 2.0])]);
+
+        f.Spec.Examples.Should().Equal("halve(decimal.Decimal('2.50')) == [1.25, float('nan'), 2.0]");
     }
 
     private async Task<ResultConversionException> Refused<T>(string name) =>

@@ -26,7 +26,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
     {
         options?.Validate();
         var checks = (examples ?? []).Select(e => Example(name, e.Args, e.Expected)).ToList();
-        Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson)}")])
+        Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson, WireTypes.Describe(typeof(TResult), Json.Options))}")])
             .WithPackages((options ?? AnyDef.CurrentOptions).AllPackages);
         _runtime = new FunctionRuntime(Spec, new SpecChecks(checks, json => Serialize(Convert(json, ""))), options);
     }
@@ -35,7 +35,9 @@ public sealed class AnyDefFunction<TArgs, TResult>
     {
         var packed = Pack(args, name);
         using var doc = JsonDocument.Parse(packed);
-        var display = $"{name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select(JsonEquivalence.AsPython))})";
+        var descriptors = doc.RootElement.GetArrayLength() > 2 ? doc.RootElement[2] : default;
+        var display = $"{name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select((a, i) => JsonEquivalence.AsPython(a,
+            descriptors.ValueKind == JsonValueKind.Array ? System.Text.Json.Nodes.JsonNode.Parse(descriptors[i].GetRawText()) : null)))})";
         return new ExampleCheck(packed, Serialize(expected), display);
     }
 

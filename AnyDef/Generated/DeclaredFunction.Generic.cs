@@ -45,7 +45,7 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
         _json = Json.ForDeclared(jsonTypes, jsonContext);
         examples?.Invoke(this);
         Spec = new FunctionSpec(name, description, parameters, returnHint, typeDefinitions,
-            [.. _examples.Select(e => $"{e.Display} == {JsonEquivalence.AsPython(e.ExpectedJson)}")]).WithPackages(PackageSet.From(packages));
+            [.. _examples.Select(e => $"{e.Display} == {JsonEquivalence.AsPython(e.ExpectedJson, Internal.Values.WireTypes.Describe(typeof(TResult), _json))}")]).WithPackages(PackageSet.From(packages));
         _runtime = new FunctionRuntime(Spec, Checks, () => Options, declaringType.Assembly);
     }
 
@@ -63,7 +63,9 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
         ArgumentNullException.ThrowIfNull(arguments);
         var packed = arguments.Pack();
         using var doc = JsonDocument.Parse(packed);
-        var display = $"{_name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select(JsonEquivalence.AsPython))})";
+        var descriptors = doc.RootElement.GetArrayLength() > 2 ? doc.RootElement[2] : default;
+        var display = $"{_name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select((a, i) => JsonEquivalence.AsPython(a,
+            descriptors.ValueKind == JsonValueKind.Array ? System.Text.Json.Nodes.JsonNode.Parse(descriptors[i].GetRawText()) : null)))})";
         _examples.Add(new ExampleCheck(packed, Serialize(expected), display));
     }
 

@@ -12,7 +12,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
 
     // Python's payload is read at any depth it can emit; the declared result type then applies the one limit
     // (Json.MaxDepth), so deep data is a typed error for its call, not a broken protocol line.
-    private const int PayloadDepth = 4096;
+    private const int PayloadDepth = 1 << 20;
 
     public bool Ok { get; } = ok;
 

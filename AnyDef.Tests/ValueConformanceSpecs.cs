@@ -28,6 +28,13 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
 
     public sealed record Trip(string From, string To, string Class);
 
+    public sealed class Settings
+    {
+        public int Level { get; set; }
+
+        public string Name { get; set; } = "";
+    }
+
     public sealed record Tagged(List<string> Tags);
 
     public sealed record TupleArgs((int, string) Pair);
@@ -50,7 +57,7 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
                 'colour_99': 99, 'colour_two': 'Red, Blue', 'colour_lower': 'red', 'perm_text': 'Read, Write',
                 'tags_none': {'tags': ['a', None]}, 'person_missing': {'name': 'Ada', 'note': None},
                 'person_none': {'name': None, 'born': '1815-12-10', 'note': None}, 'person_camel': {'Name': 'Ada', 'born': '1815-12-10', 'note': None},
-                'person_extra': {'name': 'Ada', 'born': '1815-12-10', 'note': None, 'age': 36},
+                'settings_missing': {'name': 'x'}, 'person_extra': {'name': 'Ada', 'born': '1815-12-10', 'note': None, 'age': 36},
                 'deep': deep, 'very_deep': very_deep, 'nan': float('nan'), 'nan_list': [1.0, float('inf'), float('-inf')], 'big_int': 10**5000 + 1,
                 'lone': 'a\ud800b', 'two_units': '\U0001F600',
             }
@@ -226,6 +233,7 @@ public sealed class ValueConformanceSpecs : FakeModelSpecs
         (await Refused<Person>("person_none")).Path.Should().Be("result.name");
         (await Refused<Person>("person_camel")).Message.Should().Contain("Name");
         (await Refused<Person>("person_extra")).Message.Should().Contain("age");
+        (await Refused<Settings>("settings_missing")).Path.Should().Be("result.level", "a settable member Python leaves out is not left at its default");
         (await Refused<List<string>>("nan_list")).Path.Should().Be("result[0]");
     }
 

@@ -360,6 +360,20 @@ public sealed class DeclaredValueSpecs : FakeModelSpecs
         Declared("echo_trip").Spec.TypeDefinitions.Should().Equal("Trip = TypedDict('Trip', {'from': str, 'to': str, 'class': str})");
     }
 
+    public sealed record DecimalArgs(decimal Value);
+
+    public sealed record AccessArgs(Functions.Access Access);
+
+    public sealed record TripArgs(Functions.Trip Trip);
+
+    [Fact]
+    public void A_method_and_the_runtime_declaration_map_decimals_flags_and_keyword_members_alike()
+    {
+        Declared("echo_decimal").Spec.Hash.Should().Be(AnyDef.Function<DecimalArgs, decimal>("echo_decimal", "Return the value unchanged.").Spec.Hash);
+        Declared("echo_access").Spec.Hash.Should().Be(AnyDef.Function<AccessArgs, Functions.Access>("echo_access", "Return the access unchanged.").Spec.Hash);
+        Declared("echo_trip").Spec.Hash.Should().Be(AnyDef.Function<TripArgs, Functions.Trip>("echo_trip", "Return the trip unchanged.").Spec.Hash);
+    }
+
     [Fact]
     public async Task Method_values_that_cannot_cross_are_typed_errors_naming_where()
     {

@@ -87,7 +87,7 @@ internal static class Parser
             json.Add(p.Type);
             var hint = mapper.Hint(p.Type, true);
             ReportTypes(mapper, generic ? null : problems, $"parameter '{p.Name}'", displayName, p.Locations.FirstOrDefault() ?? location);
-            parameters.Add(new ParameterModel(Escape(p.Name), type, prefix, PythonNaming.Snake(p.Name), hint, PythonTypeMapper.FriendlyName(p.Type),
+            parameters.Add(new ParameterModel(Escape(p.Name), type, prefix, PythonNaming.Parameter(p.Name), hint, PythonTypeMapper.FriendlyName(p.Type),
                 p.HasExplicitDefaultValue ? PythonDefault(p) : null));
         }
 

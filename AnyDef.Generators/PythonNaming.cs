@@ -15,6 +15,15 @@ internal static class PythonNaming
         "return", "try", "while", "with", "yield",
     ];
 
+    public static bool IsKeyword(string name) => Keywords.Contains(name);
+
+    /// <summary>A parameter name Python accepts: a keyword gets a trailing underscore (<c>from_</c>), as the runtime names it.</summary>
+    public static string Parameter(string name)
+    {
+        var snake = Snake(name);
+        return Keywords.Contains(snake) ? snake + "_" : snake;
+    }
+
     public static bool IsIdentifier(string name) =>
         name.Length > 0 && (IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => IsAsciiLetter(c) || (c >= '0' && c <= '9') || c == '_') &&
         !Keywords.Contains(name);

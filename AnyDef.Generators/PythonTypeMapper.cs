@@ -39,7 +39,8 @@ internal sealed class PythonTypeMapper
             case SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16 or
                 SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64:
                 return "int";
-            case SpecialType.System_Double or SpecialType.System_Single or SpecialType.System_Decimal: return "float";
+            case SpecialType.System_Double or SpecialType.System_Single: return "float";
+            case SpecialType.System_Decimal: return "decimal.Decimal";
             case SpecialType.System_DateTime: return "str";
             case SpecialType.System_Object: return "Any";
             case SpecialType.System_IntPtr or SpecialType.System_UIntPtr: return Unsupported(type, "a native-sized integer has no JSON form; use long");
@@ -59,7 +60,8 @@ internal sealed class PythonTypeMapper
         {
             var names = e.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue)
                 .OrderBy(f => ToUnsigned(f.ConstantValue)).Select(f => $"'{f.Name}'");
-            return "Literal[" + string.Join(", ", names) + "]";
+            var literal = "Literal[" + string.Join(", ", names) + "]";
+            return e.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.FlagsAttribute") ? $"list[{literal}]" : literal;
         }
 
         if (type is IArrayTypeSymbol array)
@@ -81,6 +83,11 @@ internal sealed class PythonTypeMapper
         }
 
         if (type.IsRefLikeType) return Unsupported(type, "a ref struct cannot be serialized; use an array");
+        if (type.IsTupleType || (type is INamedTypeSymbol { IsGenericType: true } t && FullName(t.OriginalDefinition).StartsWith("System.Tuple<", System.StringComparison.Ordinal)))
+        {
+            return Unsupported(type, "a tuple has no named members to cross to Python; declare a record instead");
+        }
+
 
         var own = type as INamedTypeSymbol;
         if (DictionaryOf(type) is { } dictionary)
@@ -150,8 +157,11 @@ internal sealed class PythonTypeMapper
         if (_typedDicts.TryGetValue(type, out var existing)) return existing;
         var name = type.Name;
         _typedDicts[type] = name;
-        var fields = Properties(type).Select(p => $"    {PythonNaming.Snake(p.Name)}: {Hint(p.Type, true)}").ToList();
-        _definitions.Add($"class {name}(TypedDict):\n" + (fields.Count == 0 ? "    pass" : string.Join("\n", fields)));
+        var fields = Properties(type).Select(p => (Name: PythonNaming.Snake(p.Name), Hint: Hint(p.Type, true))).ToList();
+        // A member named like a Python keyword (from, class) needs the functional form, which takes any key.
+        _definitions.Add(fields.Any(f => PythonNaming.IsKeyword(f.Name))
+            ? $"{name} = TypedDict('{name}', {{{string.Join(", ", fields.Select(f => $"'{f.Name}': {f.Hint}"))}}})"
+            : $"class {name}(TypedDict):\n" + (fields.Count == 0 ? "    pass" : string.Join("\n", fields.Select(f => $"    {f.Name}: {f.Hint}"))));
         return name;
     }
 

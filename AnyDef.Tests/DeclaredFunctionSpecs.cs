@@ -178,6 +178,14 @@ public sealed class DeclaredFunctionSpecs : FakeModelSpecs
             "def price_order(order, discounts):\n    return {'order_id': order['order_id'], 'lines': [], 'subtotal': 0.0, 'discount': 0.0, 'total': 0.0}",
             "def next_day(day, holidays, skip):\n    days = ['Monday', 'Tuesday', 'Wednesday']\n    i = days.index(day) + 1\n    return days[i] if i < len(days) else None",
             "def double(n):\n    return n * 2",
+            "def echo_doubles(values):\n    assert all(type(v) is float for v in values), [type(v) for v in values]\n    return values",
+            "def echo_decimal(value):\n    import decimal\n    assert type(value) is decimal.Decimal, type(value)\n    return value",
+            "def echo_prices(prices):\n    import decimal\n    assert all(type(v) is decimal.Decimal for v in prices.values())\n    return prices",
+            "def echo_access(access):\n    assert type(access) is list, type(access)\n    return access",
+            "def echo_trip(trip):\n    return {'from': trip['from'], 'to': trip['to'], 'class': trip['class']}",
+            "def echo_text(text):\n    return text",
+            "def tags(text):\n    return [t or None for t in text.split(',')]",
+            "def narrow(value):\n    return value",
             "def sum(numbers):\n    return 0 + __builtins__['sum'](numbers) if isinstance(__builtins__, dict) else __import__('builtins').sum(numbers)",
         ];
         return candidates.First(c => prompt.Contains(c[..c.IndexOf('(', StringComparison.Ordinal)] + "(", StringComparison.Ordinal));

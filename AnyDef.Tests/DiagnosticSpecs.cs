@@ -26,6 +26,8 @@ public sealed class DiagnosticSpecs
         { "ANYDEF002", Source("""[AnyDef("Echo.")] public static partial string Echo(string text);""", "public static"), "Functions", DiagnosticSeverity.Error, "add 'partial'" },
         { "ANYDEF003", Source("""[AnyDef("Echo.")] public static partial string Echo(System.IDisposable text);"""), "parameter 'text'", DiagnosticSeverity.Error, "use strings, numbers" },
         { "ANYDEF003", Source("""[AnyDef("Count.")] public static partial System.Collections.Generic.Dictionary<int, int> Count(string text);"""), "string keys", DiagnosticSeverity.Error, "use strings, numbers" },
+        { "ANYDEF003", Source("""[AnyDef("Pair.")] public static partial (int, string) Pair(string text);"""), "a tuple has no named members", DiagnosticSeverity.Error, "use strings, numbers" },
+        { "ANYDEF003", Source("""[AnyDef("Pair.")] public static partial string Pair(System.Tuple<int, string> pair);"""), "declare a record instead", DiagnosticSeverity.Error, "use strings, numbers" },
         { "ANYDEF004", Source("""[AnyDef("Echo.")] public static partial string Echo(ref string text);"""), "'ref'", DiagnosticSeverity.Error, "pass it by value" },
         { "ANYDEF004", Source("""[AnyDef("Sum.")] public static partial int Sum(params int[] numbers);"""), "'params'", DiagnosticSeverity.Error, "pass it by value" },
         { "ANYDEF005", Source("""[AnyDef("Echo.")] public static partial T Echo<T>(T value);"""), "Echo", DiagnosticSeverity.Error, "one non-generic method per concrete type" },

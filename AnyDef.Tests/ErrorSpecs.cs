@@ -9,6 +9,8 @@ public sealed class ErrorSpecs : FakeModelSpecs
 {
     public sealed record N(int X);
 
+    public sealed record Shade(ConsoleColor Colour);
+
     public sealed record D(double X);
 
     [Fact]
@@ -108,14 +110,16 @@ public sealed class ErrorSpecs : FakeModelSpecs
     [Fact]
     public async Task An_argument_that_cannot_be_serialised_is_rejected_before_anything_runs()
     {
-        Server.Always(FakeReply.Code("def half(x):\n    return x / 2"));
-        var half = AnyDef.DefineAsync<D, double>("half", TestEnvironment.Unique("Half"), TestEnvironment.Options(Server));
+        Server.Always(FakeReply.Code("def shade(colour):\n    return colour.lower()"));
+        var shade = AnyDef.DefineAsync<Shade, string>("shade", TestEnvironment.Unique("Shade"), TestEnvironment.Options(Server));
 
-        var error = (await half.Invoking(f => f(new D(double.NaN), default)).Should().ThrowAsync<ArgumentSerializationException>()).Which;
+        var error = (await shade.Invoking(f => f(new Shade((ConsoleColor)99), default)).Should().ThrowAsync<ArgumentSerializationException>()).Which;
 
-        error.ArgumentsType.Should().Be<D>();
+        error.ArgumentsType.Should().Be<Shade>();
+        error.Path.Should().Be("colour");
+        error.Message.Should().Contain("(ConsoleColor)99 is not a defined ConsoleColor");
         Server.RequestCount.Should().Be(0);
-        (await half(new D(3), default)).Should().Be(1.5);
+        (await shade(new Shade(ConsoleColor.Red), default)).Should().Be("red");
     }
 
     [Fact]

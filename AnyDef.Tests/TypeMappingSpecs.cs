@@ -50,7 +50,7 @@ public sealed class TypeMappingSpecs : FakeModelSpecs
         var result = await total(new FloatArgs(1.5e-300, 2.25m, 0.5f), default);
 
         result.Should().Equal(1.5e-300, 2.25, 0.5, 1.5e-300 / 3);
-        Server.PromptOf(0).Should().Contain("def total(x: float, y: float, z: float) -> list[float]");
+        Server.PromptOf(0).Should().Contain("def total(x: float, y: decimal.Decimal, z: float) -> list[float]");
     }
 
     [Fact]

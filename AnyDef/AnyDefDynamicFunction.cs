@@ -35,8 +35,8 @@ public sealed class AnyDefDynamicFunction
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task<JsonNode?> InvokeAsync(JsonArray? arguments = null, JsonObject? keywordArguments = null, CancellationToken cancellationToken = default)
     {
-        var (result, _) = await _runtime.CallAsync(PythonSandbox.Pack((arguments ?? []).ToJsonString(), (keywordArguments ?? []).ToJsonString()), cancellationToken).ConfigureAwait(false);
-        return JsonNode.Parse(result.ResultJson);
+        var (result, _) = await _runtime.CallAsync(Pack(arguments, keywordArguments), cancellationToken).ConfigureAwait(false);
+        return JsonNode.Parse(result.ResultJson, documentOptions: new JsonDocumentOptions { MaxDepth = Json.MaxDepth });
     }
 
     /// <summary>Calls the function with arguments given as JSON elements; returns the result as a JSON element.</summary>
@@ -44,8 +44,9 @@ public sealed class AnyDefDynamicFunction
     {
         if (arguments.ValueKind != JsonValueKind.Array) throw new ArgumentException("The positional arguments must be a JSON array.", nameof(arguments));
         if (keywordArguments is { ValueKind: not JsonValueKind.Object }) throw new ArgumentException("The keyword arguments must be a JSON object.", nameof(keywordArguments));
-        var (result, _) = await _runtime.CallAsync(PythonSandbox.Pack(arguments.GetRawText(), keywordArguments?.GetRawText()), cancellationToken).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(result.ResultJson);
+        var (result, _) = await _runtime.CallAsync(Pack(JsonNode.Parse(arguments.GetRawText())!.AsArray(),
+            keywordArguments is { } k ? JsonNode.Parse(k.GetRawText())!.AsObject() : null), cancellationToken).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(result.ResultJson, new JsonDocumentOptions { MaxDepth = Json.MaxDepth });
         return doc.RootElement.Clone();
     }
 
@@ -58,7 +59,19 @@ public sealed class AnyDefDynamicFunction
     public async Task<IReadOnlyList<Func<JsonNode?>>> MapAsync(IEnumerable<JsonArray> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var (outcomes, _) = await _runtime.CallBatchAsync([.. inputs.Select(a => PythonSandbox.Pack(a.ToJsonString(), null))], cancellationToken).ConfigureAwait(false);
-        return [.. outcomes.Select(o => (Func<JsonNode?>)(() => JsonNode.Parse(o().ResultJson)))];
+        var (outcomes, _) = await _runtime.CallBatchAsync([.. inputs.Select(a => Pack(a, null))], cancellationToken).ConfigureAwait(false);
+        return [.. outcomes.Select(o => (Func<JsonNode?>)(() => JsonNode.Parse(o().ResultJson, documentOptions: new JsonDocumentOptions { MaxDepth = Json.MaxDepth })))];
+    }
+
+    // The hints say where a float or a Decimal is expected: the call carries that, and decimals keep the digits written.
+    private string Pack(JsonArray? arguments, JsonObject? keywordArguments)
+    {
+        var hints = Spec.Parameters.Select(p => Internal.Values.HintTypes.Describe(p.Hint)).ToList();
+        if (hints.All(h => h is null)) return PythonSandbox.Pack((arguments ?? []).ToJsonString(), (keywordArguments ?? []).ToJsonString());
+        var positional = new JsonArray([.. (arguments ?? []).Select((a, i) => Internal.Values.HintTypes.Exact(a, hints.ElementAtOrDefault(i)))]);
+        var keywords = new JsonObject((keywordArguments ?? []).Select(kv =>
+            KeyValuePair.Create(kv.Key, Internal.Values.HintTypes.Exact(kv.Value, hints.ElementAtOrDefault(Spec.Parameters.ToList().FindIndex(p => p.PythonName == kv.Key))))));
+        var byName = new JsonObject(Spec.Parameters.Zip(hints).Where(p => p.Second is not null).Select(p => KeyValuePair.Create<string, JsonNode?>(p.First.PythonName, p.Second!.DeepClone())));
+        return new JsonArray(positional, keywords, new JsonArray([.. hints.Select(h => h?.DeepClone())]), byName).ToJsonString();
     }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using AnyDefNet.Generation;
 using AnyDefNet.Internal;
+using AnyDefNet.Internal.Values;
 
 namespace AnyDefNet;
 
@@ -25,7 +26,7 @@ public sealed class AnyDefFunction<TArgs, TResult>
     {
         options?.Validate();
         var checks = (examples ?? []).Select(e => Example(name, e.Args, e.Expected)).ToList();
-        Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson)}")])
+        Spec = FunctionSpec.For<TArgs, TResult>(name, description, [.. checks.Select(c => $"{c.Display} == {JsonEquivalence.AsPython(c.ExpectedJson, WireTypes.Describe(typeof(TResult), Json.Options))}")])
             .WithPackages((options ?? AnyDef.CurrentOptions).AllPackages);
         _runtime = new FunctionRuntime(Spec, new SpecChecks(checks, json => Serialize(Convert(json, ""))), options);
     }
@@ -34,7 +35,9 @@ public sealed class AnyDefFunction<TArgs, TResult>
     {
         var packed = Pack(args, name);
         using var doc = JsonDocument.Parse(packed);
-        var display = $"{name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select(JsonEquivalence.AsPython))})";
+        var descriptors = doc.RootElement.GetArrayLength() > 2 ? doc.RootElement[2] : default;
+        var display = $"{name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select((a, i) => JsonEquivalence.AsPython(a,
+            descriptors.ValueKind == JsonValueKind.Array ? System.Text.Json.Nodes.JsonNode.Parse(descriptors[i].GetRawText()) : null)))})";
         return new ExampleCheck(packed, Serialize(expected), display);
     }
 
@@ -117,44 +120,46 @@ public sealed class AnyDefFunction<TArgs, TResult>
     {
         ArgumentNullException.ThrowIfNull(args);
         var buffer = new ArrayBufferWriter<byte>(256);
-        try
+        WireMarks.Special = false;
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = Json.MaxDepth + 2, SkipValidation = false }))
         {
-            using (var w = new Utf8JsonWriter(buffer))
+            w.WriteStartArray();
+            w.WriteStartArray();
+            foreach (var p in s_properties)
+            {
+                try
+                {
+                    JsonSerializer.Serialize(w, p.GetValue(args), p.PropertyType, Json.Options);
+                }
+                catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+                {
+                    throw new ArgumentSerializationException(functionName, typeof(TArgs), ArgumentPath(Specs.Naming.Snake(p.Name), ex), p.PropertyType,
+                        new Specs.PythonTypes().Hint(p), ex);
+                }
+            }
+
+            w.WriteEndArray();
+            w.WriteStartObject();
+            w.WriteEndObject();
+            // Decimals and non-finite floats need their types in Python: the call carries where they are.
+            if (WireMarks.Special)
             {
                 w.WriteStartArray();
-                w.WriteStartArray();
-                foreach (var p in s_properties) JsonSerializer.Serialize(w, p.GetValue(args), p.PropertyType, Json.Options);
-                w.WriteEndArray();
-                w.WriteStartObject();
-                w.WriteEndObject();
+                foreach (var p in s_properties) w.WriteRawValue(WireTypes.Describe(p.PropertyType, Json.Options));
                 w.WriteEndArray();
             }
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
-        {
-            throw new ArgumentSerializationException(functionName, typeof(TArgs), ex);
+
+            w.WriteEndArray();
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private TResult Convert(string json, string code)
-    {
-        try
-        {
-            var value = JsonSerializer.Deserialize<TResult>(json, Json.Options);
-            if (value is null && typeof(TResult).IsValueType == false && json == "null" && !AllowsNull)
-            {
-                throw new JsonException("null is not a value of a non-nullable result type.");
-            }
+    internal static string ArgumentPath(string parameter, Exception ex) =>
+        (ex as JsonException)?.Path is { Length: > 1 } path ? parameter + path[1..] : parameter;
 
-            return value!;
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
-        {
-            throw new ResultConversionException(Spec?.Name ?? "", json, typeof(TResult), code, ex);
-        }
-    }
+    private TResult Convert(string json, string code) =>
+        ResultReader.Read(json, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResult>)Json.Options.GetTypeInfo(typeof(TResult)), AllowsNull, Spec?.Name ?? "", code);
 
     // A reference-type result can only be null when the spec says "| None", which nullable TResult declarations do not carry.
     private static bool AllowsNull => Nullable.GetUnderlyingType(typeof(TResult)) is not null || typeof(TResult) == typeof(object) || typeof(TResult) == typeof(JsonElement);

@@ -1,9 +1,24 @@
 # The AnyDef runtime inside Python: loaded once into each interpreter (and baked into the snapshot when there is one)
 # by worker.ts. Kept small: it compiles once, runs each call in a fresh namespace, and turns every outcome into JSON
 # text so that no Python object crosses into JavaScript.
-import builtins as _b, json as _json, sys as _sys, traceback as _tb, inspect as _inspect
+import builtins as _b, json as _json, sys as _sys, traceback as _tb, inspect as _inspect, re as _re
+from decimal import Decimal as _anydef_Decimal
+
+# Integers of any size cross exactly (Python refuses int/str conversions over 4,300 digits by default).
+_sys.set_int_max_str_digits(0)
+
+# A Decimal result travels as a JSON number with all its digits: the encoder writes it as a marked string, which is
+# then unquoted in the text (the marker carries a per-runtime nonce, so no string of the result can look like it).
+_anydef_decimal_mark = "\x00" + __import__("secrets").token_hex(8) + ":"
+_anydef_decimal_text = _re.compile('"\\\\u0000' + _anydef_decimal_mark[1:] + '([-+0-9.eE]+)"')
+_anydef_decimals = [False]
 
 def _anydef_default(o):
+    if isinstance(o, _anydef_Decimal):
+        if not o.is_finite():
+            raise ValueError(f"Decimal('{o}') is not a finite number")
+        _anydef_decimals[0] = True
+        return _anydef_decimal_mark + str(o)
     if isinstance(o, (set, frozenset)):
         return sorted(o, key=repr)
     if hasattr(o, "isoformat"):
@@ -14,6 +29,55 @@ def _anydef_default(o):
 
 _anydef_encoder = _json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_anydef_default)
 _anydef_loads = _json.loads
+
+# Values JSON cannot type for Python travel with a descriptor of where they are (see WireTypes in the library):
+# "d" a Decimal sent as its text, "f" a float sent as NaN/Infinity/-Infinity text, ["l", x] list, ["m", x] dict
+# values, {"field": x} a record.
+_anydef_specials = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+def _anydef_typed(v, d):
+    if v is None or d is None:
+        return v
+    if d == "f":
+        if type(v) is int:
+            f = float(v)
+            return f if f == v else v
+        return _anydef_specials[v] if type(v) is str else v
+    if d == "d":
+        return _anydef_Decimal(v) if type(v) is str else v
+    if type(d) is dict:
+        for k, sub in d.items():
+            if k in v:
+                v[k] = _anydef_typed(v[k], sub)
+        return v
+    if d[0] == "l":
+        return [_anydef_typed(x, d[1]) for x in v]
+    return {k: _anydef_typed(x, d[1]) for k, x in v.items()}
+
+def _anydef_args(args):
+    if len(args) > 2:
+        positional = args[0]
+        for i, d in enumerate(args[2]):
+            if d is not None and i < len(positional):
+                positional[i] = _anydef_typed(positional[i], d)
+    if len(args) > 3:
+        keywords = args[1]
+        for k, d in args[3].items():
+            if k in keywords:
+                keywords[k] = _anydef_typed(keywords[k], d)
+    return args
+
+# NaN and the infinities are not JSON: in a result they travel as the strings the library reads back as floats.
+def _anydef_finite(v):
+    if isinstance(v, float):
+        return "NaN" if v != v else "Infinity" if v == float("inf") else "-Infinity" if v == float("-inf") else v
+    if isinstance(v, (list, tuple)):
+        return [_anydef_finite(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _anydef_finite(x) for k, x in v.items()}
+    return v
+
+_anydef_surrogate = _re.compile("[\ud800-\udfff]")
 
 def _anydef_error(e):
     t = e.__traceback__
@@ -124,6 +188,7 @@ def _anydef_invoke(co, name, args):
     else:
         ns = {"__name__": "__anydef__", "__builtins__": _b}
         exec(co, ns)
+    args = _anydef_args(args)
     r = ns[name](*args[0], **args[1])
     if _inspect.iscoroutine(r):
         from pyodide.ffi import run_sync
@@ -131,11 +196,22 @@ def _anydef_invoke(co, name, args):
     return r
 
 def _anydef_encode(r):
+    _anydef_decimals[0] = False
     try:
-        s = _anydef_encoder.encode(r)
+        try:
+            s = _anydef_encoder.encode(r)
+        except ValueError as e:
+            if "Out of range float" not in str(e):
+                raise
+            s = _anydef_encoder.encode(_anydef_finite(r))
     except (TypeError, ValueError, RecursionError) as e:
         return _anydef_encoder.encode({"ok": False, "type": type(e).__name__, "message": str(e), "traceback": "",
                                        "unencodable": repr(r)[:500]})
+    if _anydef_decimals[0]:
+        s = _anydef_decimal_text.sub(r"\1", s)
+    # A lone surrogate (a str may hold one) travels as its \\u escape, exactly, instead of being replaced on the way.
+    if not s.isascii() and _anydef_surrogate.search(s):
+        s = _anydef_surrogate.sub(lambda m: "\\u%04x" % ord(m.group()), s)
     # The size limit in bytes: a str's length never exceeds its UTF-8 size, so most results need no encoding.
     limit = _anydef_limit[0]
     n = len(s)

@@ -6,6 +6,12 @@ using AnyDefNet.Internal;
 
 namespace AnyDefNet.Generated;
 
+internal static class AnyDefFunctionPaths
+{
+    public static string Of(string parameter, Exception ex) =>
+        (ex as JsonException)?.Path is { Length: > 1 } path ? parameter + path[1..] : parameter;
+}
+
 /// <summary>The arguments of one call of an <see cref="AnyDefAttribute"/> method, written as JSON in parameter order.
 /// Written by the AnyDef source generator; not for direct use.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -15,12 +21,16 @@ public sealed class DeclaredArguments
     private readonly JsonSerializerOptions _options;
     private readonly ArrayBufferWriter<byte> _buffer = new(256);
     private readonly Utf8JsonWriter _writer;
+    private readonly IReadOnlyList<ParameterSpec>? _parameters;
+    private readonly List<string> _descriptors = [];
+    private bool _special;
 
-    internal DeclaredArguments(string functionName, JsonSerializerOptions options)
+    internal DeclaredArguments(string functionName, JsonSerializerOptions options, IReadOnlyList<ParameterSpec>? parameters = null)
     {
         _functionName = functionName;
         _options = options;
-        _writer = new Utf8JsonWriter(_buffer);
+        _parameters = parameters;
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { MaxDepth = Json.MaxDepth + 2 });
         _writer.WriteStartArray();
         _writer.WriteStartArray();
     }
@@ -30,13 +40,19 @@ public sealed class DeclaredArguments
     /// <exception cref="ArgumentSerializationException">The value cannot be written as JSON.</exception>
     public DeclaredArguments Add<T>(T value)
     {
+        var index = _descriptors.Count;
         try
         {
+            Internal.Values.WireMarks.Special = false;
             JsonSerializer.Serialize(_writer, value, Json.TypeInfo<T>(_options));
+            _special |= Internal.Values.WireMarks.Special;
+            _descriptors.Add(Internal.Values.WireTypes.Describe(typeof(T), _options));
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
-            throw new ArgumentSerializationException(_functionName, typeof(T), ex);
+            var parameter = _parameters?.ElementAtOrDefault(index);
+            throw new ArgumentSerializationException(_functionName, typeof(T), AnyDefFunctionPaths.Of(parameter?.PythonName ?? $"argument {index + 1}", ex), typeof(T),
+                parameter?.Hint ?? "?", ex);
         }
 
         return this;
@@ -48,6 +64,14 @@ public sealed class DeclaredArguments
         _writer.WriteEndArray();
         _writer.WriteStartObject();
         _writer.WriteEndObject();
+        // Decimals and non-finite floats need their types in Python: the call carries where they are.
+        if (_special)
+        {
+            _writer.WriteStartArray();
+            foreach (var d in _descriptors) _writer.WriteRawValue(d);
+            _writer.WriteEndArray();
+        }
+
         _writer.WriteEndArray();
         _writer.Flush();
         _writer.Dispose();

@@ -45,7 +45,7 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
         _json = Json.ForDeclared(jsonTypes, jsonContext);
         examples?.Invoke(this);
         Spec = new FunctionSpec(name, description, parameters, returnHint, typeDefinitions,
-            [.. _examples.Select(e => $"{e.Display} == {JsonEquivalence.AsPython(e.ExpectedJson)}")]).WithPackages(PackageSet.From(packages));
+            [.. _examples.Select(e => $"{e.Display} == {JsonEquivalence.AsPython(e.ExpectedJson, Internal.Values.WireTypes.Describe(typeof(TResult), _json))}")]).WithPackages(PackageSet.From(packages));
         _runtime = new FunctionRuntime(Spec, Checks, () => Options, declaringType.Assembly);
     }
 
@@ -55,7 +55,7 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
     internal override SpecChecks Checks => new(_examples, json => Serialize(Convert(json, "")));
 
     /// <summary>Starts the arguments of a call.</summary>
-    public DeclaredArguments Arguments() => new(_name, _json);
+    public DeclaredArguments Arguments() => new(_name, _json, Spec?.Parameters);
 
     /// <summary>Adds an example the code must reproduce (called while the spec is built).</summary>
     public void Example(DeclaredArguments arguments, TResult expected)
@@ -63,7 +63,9 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
         ArgumentNullException.ThrowIfNull(arguments);
         var packed = arguments.Pack();
         using var doc = JsonDocument.Parse(packed);
-        var display = $"{_name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select(JsonEquivalence.AsPython))})";
+        var descriptors = doc.RootElement.GetArrayLength() > 2 ? doc.RootElement[2] : default;
+        var display = $"{_name}({string.Join(", ", doc.RootElement[0].EnumerateArray().Select((a, i) => JsonEquivalence.AsPython(a,
+            descriptors.ValueKind == JsonValueKind.Array ? System.Text.Json.Nodes.JsonNode.Parse(descriptors[i].GetRawText()) : null)))})";
         _examples.Add(new ExampleCheck(packed, Serialize(expected), display));
     }
 
@@ -92,21 +94,6 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
 
     private string Serialize(TResult value) => JsonSerializer.Serialize(value, Json.TypeInfo<TResult>(_json));
 
-    private TResult Convert(string json, string code)
-    {
-        try
-        {
-            var value = JsonSerializer.Deserialize(json, Json.TypeInfo<TResult>(_json));
-            if (value is null && !typeof(TResult).IsValueType && json == "null" && !_resultAllowsNull)
-            {
-                throw new JsonException("null is not a value of a non-nullable result type.");
-            }
-
-            return value!;
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
-        {
-            throw new ResultConversionException(_name, json, typeof(TResult), code, ex);
-        }
-    }
+    private TResult Convert(string json, string code) =>
+        Internal.Values.ResultReader.Read(json, Json.TypeInfo<TResult>(_json), _resultAllowsNull, _name, code);
 }

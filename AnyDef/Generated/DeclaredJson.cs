@@ -23,15 +23,15 @@ public static class DeclaredJson
         return JsonMetadataServices.CreateValueInfo<T?>(options, JsonMetadataServices.GetNullableConverter((JsonTypeInfo<T>)options.GetTypeInfo(typeof(T))));
     }
 
-    /// <summary>An enum, written as its member names (as the Python hint <c>Literal['A', 'B']</c> says).</summary>
+    /// <summary>An enum, written as its member name (as the Python hint <c>Literal['A', 'B']</c> says), or a list of names for a
+    /// <see cref="FlagsAttribute"/> enum; values no name covers are refused.</summary>
     /// <typeparam name="T">The enum type.</typeparam>
     /// <param name="options">The options the metadata belongs to.</param>
     public static JsonTypeInfo<T> Enum<T>(JsonSerializerOptions options)
         where T : struct, Enum
     {
         ArgumentNullException.ThrowIfNull(options);
-        var converter = (JsonConverter<T>)new JsonStringEnumConverter<T>().CreateConverter(typeof(T), options)!;
-        return JsonMetadataServices.CreateValueInfo<T>(options, converter);
+        return JsonMetadataServices.CreateValueInfo<T>(options, new Internal.Values.EnumJson<T>());
     }
 
     /// <summary>An array.</summary>

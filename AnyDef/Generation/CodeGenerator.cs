@@ -19,7 +19,8 @@ internal sealed class CodeGenerator(IChatClient client, string model, PythonSand
     public async Task<(string Code, TokenUsage Usage)> GenerateAsync(FunctionSpec spec, SpecChecks checks, int maxAttempts, TimeSpan modelTimeout,
         CancellationToken cancellationToken, long? maxTokens = null)
     {
-        var messages = Prompt.For(spec, await sandbox.GetPackagesAsync(cancellationToken).ConfigureAwait(false));
+        var messages = Prompt.For(spec, await sandbox.GetPackagesAsync(cancellationToken).ConfigureAwait(false),
+            await sandbox.GetPythonVersionAsync(cancellationToken).ConfigureAwait(false));
         var attempts = new List<GenerationAttempt>();
         var used = TokenUsage.None;
         var provider = client.GetService<ChatClientMetadata>()?.ProviderName ?? "openai";

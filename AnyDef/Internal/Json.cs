@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using AnyDefNet.Internal.Values;
 
 namespace AnyDefNet.Internal;
 
@@ -14,6 +15,10 @@ internal static class Json
         "Arguments and results are serialized with reflection over TArgs and TResult, which trimming and Native AOT do not keep. " +
         "In a trimmed or Native AOT app declare the function as an [AnyDef] partial method (its JSON metadata is generated at " +
         "compile time) or use AnyDef.FromSignature with JSON arguments.";
+
+    /// <summary>The one nesting limit of every hop (the .NET reader and writer, the host, Python's json): deeper data is a
+    /// typed error for that call alone.</summary>
+    public const int MaxDepth = 256;
 
     private static JsonSerializerOptions? s_reflection;
 
@@ -33,7 +38,7 @@ internal static class Json
     private static JsonSerializerOptions CreateReflectionOptions()
     {
         var options = Create(new DefaultJsonTypeInfoResolver());
-        options.Converters.Add(new JsonStringEnumConverter());
+        options.Converters.Add(new EnumJsonFactory());
         options.MakeReadOnly();
         return options;
     }
@@ -82,18 +87,33 @@ internal static class Json
 
     // Enums the generated metadata does not list (inside a type read by reflection) are written by name too.
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only where reflection-based serialization is enabled and dynamic code is supported.")]
-    private static JsonStringEnumConverter? StringEnums() =>
-        System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? new JsonStringEnumConverter() : null;
+    private static EnumJsonFactory? StringEnums() =>
+        System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? new EnumJsonFactory() : null;
 
+    // Strict both ways: member names exactly snake_case, no unknown or missing member, no null where the C# type forbids it.
     private static JsonSerializerOptions Create(IJsonTypeInfoResolver resolver) => new(JsonSerializerDefaults.General)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        PropertyNameCaseInsensitive = true,
-        Converters = { BigInteger },
+        PropertyNameCaseInsensitive = false,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        MaxDepth = MaxDepth,
+        Converters = { BigInteger, FloatJson.Double, FloatJson.Single, FloatJson.Half, DecimalJson.Instance, StringJson.Instance, CharJson.Instance },
         NumberHandling = JsonNumberHandling.Strict,
         AllowTrailingCommas = false,
-        TypeInfoResolver = resolver,
+        TypeInfoResolver = resolver.WithAddedModifier(RequireEveryMember),
     };
+
+    // A member Python leaves out is an error, never the C# default.
+    private static void RequireEveryMember(JsonTypeInfo info)
+    {
+        if (info.Kind != JsonTypeInfoKind.Object) return;
+        foreach (var p in info.Properties)
+        {
+            if (p.Set is not null || p.AssociatedParameter is not null) p.IsRequired = true;
+        }
+    }
 
     private sealed class DelegateResolver(Func<Type, JsonSerializerOptions, JsonTypeInfo?> resolve) : IJsonTypeInfoResolver
     {

@@ -45,7 +45,39 @@ internal static class JsonEquivalence
         return AsPython(doc.RootElement);
     }
 
-    public static string AsPython(JsonElement e) => e.ValueKind switch
+    public static string AsPython(JsonElement e) => AsPython(e, null);
+
+    /// <summary>Shows JSON written for <paramref name="descriptor"/> (see <c>WireTypes</c>): decimals as <c>decimal.Decimal</c>,
+    /// NaN and the infinities as floats.</summary>
+    public static string AsPython(string json, string? descriptor)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return AsPython(doc.RootElement, descriptor is null ? null : System.Text.Json.Nodes.JsonNode.Parse(descriptor));
+    }
+
+    public static string AsPython(JsonElement e, System.Text.Json.Nodes.JsonNode? d)
+    {
+        if (d is System.Text.Json.Nodes.JsonValue kind && e.ValueKind == JsonValueKind.String)
+        {
+            var text = e.GetString();
+            if (kind.GetValue<string>() == "d") return $"decimal.Decimal('{text}')";
+            if (kind.GetValue<string>() == "f") return text switch { "NaN" => "float('nan')", "Infinity" => "float('inf')", _ => "float('-inf')" };
+        }
+
+        if (d is System.Text.Json.Nodes.JsonArray { Count: 2 } pair && pair[0]!.GetValue<string>() is var tag)
+        {
+            if (tag == "l" && e.ValueKind == JsonValueKind.Array) return "[" + string.Join(", ", e.EnumerateArray().Select(x => AsPython(x, pair[1]))) + "]";
+            if (tag == "m" && e.ValueKind == JsonValueKind.Object) return Dict(e, _ => pair[1]);
+        }
+
+        if (d is System.Text.Json.Nodes.JsonObject fields && e.ValueKind == JsonValueKind.Object) return Dict(e, name => fields[name]);
+        return Plain(e);
+    }
+
+    private static string Dict(JsonElement e, Func<string, System.Text.Json.Nodes.JsonNode?> descriptor) =>
+        "{" + string.Join(", ", e.EnumerateObject().Select(p => JsonSerializer.Serialize(p.Name, LibraryJson.Default.String) + ": " + AsPython(p.Value, descriptor(p.Name)))) + "}";
+
+    private static string Plain(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.Undefined => "None",
         JsonValueKind.True => "True",
@@ -53,7 +85,7 @@ internal static class JsonEquivalence
         JsonValueKind.Number => e.GetRawText(),
         // A JSON string literal is also a valid Python string literal.
         JsonValueKind.String => JsonSerializer.Serialize(e.GetString(), LibraryJson.Default.String),
-        JsonValueKind.Array => "[" + string.Join(", ", e.EnumerateArray().Select(AsPython)) + "]",
+        JsonValueKind.Array => "[" + string.Join(", ", e.EnumerateArray().Select(x => AsPython(x))) + "]",
         _ => "{" + string.Join(", ", e.EnumerateObject().Select(p => JsonSerializer.Serialize(p.Name, LibraryJson.Default.String) + ": " + AsPython(p.Value))) + "}",
     };
 }

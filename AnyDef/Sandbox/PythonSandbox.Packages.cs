@@ -30,6 +30,18 @@ public sealed partial class PythonSandbox
         }
     }
 
+    private string? _pythonVersion;
+
+    /// <summary>The Python version of the pinned runtime (<c>3.14</c>), read from Pyodide's lock file once.</summary>
+    internal async Task<string> GetPythonVersionAsync(CancellationToken cancellationToken)
+    {
+        if (_pythonVersion is { } known) return known;
+        var (location, _) = await RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(location.PyodideDirectory, "pyodide-lock.json"), cancellationToken).ConfigureAwait(false));
+        var full = doc.RootElement.GetProperty("info").GetProperty("python").GetString() ?? "3";
+        return _pythonVersion = string.Join('.', full.Split('.').Take(2));
+    }
+
     /// <summary>The folder the process running this code reads its packages from, if one is running.</summary>
     internal string? PackageDirectoryOf(string code, string functionName) =>
         _functions.TryGetValue(FunctionKey(code, functionName), out var group) ? group.Primary?.Host.PackageDirectory : null;

@@ -84,7 +84,7 @@ public sealed record FunctionSpec
     {
         var types = new Specs.PythonTypes();
         var parameters = Specs.PythonTypes.Properties(typeof(TArgs))
-            .Select(p => new ParameterSpec(Specs.Naming.Snake(p.Name), p.Name, types.Hint(p), FriendlyName(p.PropertyType)))
+            .Select(p => new ParameterSpec(Specs.Naming.Parameter(p.Name), p.Name, types.Hint(p), FriendlyName(p.PropertyType)))
             .ToList();
         var returnHint = types.Hint(typeof(TResult));
         return new FunctionSpec(name, description, parameters, returnHint, types.Definitions, examples);

@@ -31,17 +31,31 @@ internal sealed class PythonTypes
         if (type == typeof(string) || type == typeof(char)) return "str";
         if (type == typeof(bool)) return "bool";
         if (IsInteger(type)) return "int";
-        if (type == typeof(double) || type == typeof(float) || type == typeof(decimal) || type == typeof(Half)) return "float";
+        if (type == typeof(double) || type == typeof(float) || type == typeof(Half)) return "float";
+        if (type == typeof(decimal)) return "decimal.Decimal";
+        if (IsTuple(type))
+        {
+            throw new NotSupportedException($"The tuple type {FunctionSpec.FriendlyName(type)} has no named members to cross to Python; declare a record instead.");
+        }
+
         if (type == typeof(DateTime) || type == typeof(DateTimeOffset)) return "str";
         if (type == typeof(DateOnly) || type == typeof(TimeOnly) || type == typeof(Guid) || type == typeof(TimeSpan)) return "str";
         if (type == typeof(JsonElement) || type == typeof(JsonNode) || type == typeof(object) || typeof(JsonNode).IsAssignableFrom(type)) return "Any";
-        if (type.IsEnum) return "Literal[" + string.Join(", ", Enum.GetNames(type).Select(n => $"'{n}'")) + "]";
+        if (type.IsEnum)
+        {
+            var literal = "Literal[" + string.Join(", ", Enum.GetNames(type).Select(n => $"'{n}'")) + "]";
+            return type.IsDefined(typeof(FlagsAttribute), false) ? $"list[{literal}]" : literal;
+        }
+
         if (type.IsArray) return $"list[{Hint(type.GetElementType()!, nullability?.ElementType)}]";
         if (DictionaryValueType(type) is { } valueType) return $"dict[str, {Hint(valueType, nullability?.GenericTypeArguments.ElementAtOrDefault(1))}]";
         if (EnumerableElementType(type) is { } element) return $"list[{Hint(element, nullability?.GenericTypeArguments.FirstOrDefault())}]";
         if (type.IsClass || type.IsValueType) return TypedDict(type);
         throw new NotSupportedException($"The type {type.Name} has no Python counterpart in AnyDef.");
     }
+
+    /// <summary>A <see cref="ValueTuple"/> or <see cref="Tuple"/> type.</summary>
+    public static bool IsTuple(Type t) => t.IsGenericType && t.FullName is { } n && (n.StartsWith("System.ValueTuple`", StringComparison.Ordinal) || n.StartsWith("System.Tuple`", StringComparison.Ordinal));
 
     public static bool IsInteger(Type t) =>
         t == typeof(int) || t == typeof(long) || t == typeof(short) || t == typeof(byte) || t == typeof(sbyte) ||
@@ -70,8 +84,11 @@ internal sealed class PythonTypes
         if (_typedDicts.TryGetValue(type, out var existing)) return existing;
         var name = type.Name.Split('`')[0];
         _typedDicts[type] = name;
-        var fields = Properties(type).Select(p => $"    {Naming.Snake(p.Name)}: {Hint(p)}").ToList();
-        _definitions.Add($"class {name}(TypedDict):\n" + (fields.Count == 0 ? "    pass" : string.Join("\n", fields)));
+        var fields = Properties(type).Select(p => (Name: Naming.Snake(p.Name), Hint: Hint(p))).ToList();
+        // A member named like a Python keyword (from, class) needs the functional form, which takes any key.
+        _definitions.Add(fields.Any(f => Naming.IsKeyword(f.Name))
+            ? $"{name} = TypedDict('{name}', {{{string.Join(", ", fields.Select(f => $"'{f.Name}': {f.Hint}"))}}})"
+            : $"class {name}(TypedDict):\n" + (fields.Count == 0 ? "    pass" : string.Join("\n", fields.Select(f => $"    {f.Name}: {f.Hint}"))));
         return name;
     }
 

@@ -10,6 +10,10 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
 {
     private JsonDocument? _payload;
 
+    // Python's payload is read at any depth it can emit; the declared result type then applies the one limit
+    // (Json.MaxDepth), so deep data is a typed error for its call, not a broken protocol line.
+    private const int PayloadDepth = 1 << 20;
+
     public bool Ok { get; } = ok;
 
     public string Output { get; } = output;
@@ -19,7 +23,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
     public string? ErrorMessage { get; } = errorMessage;
 
     /// <summary>Python's payload as a document (parsed on first use).</summary>
-    public JsonDocument Payload => _payload ??= JsonDocument.Parse(payloadBytes);
+    public JsonDocument Payload => _payload ??= JsonDocument.Parse(payloadBytes, new JsonDocumentOptions { MaxDepth = PayloadDepth });
 
     public static HostReply Failure(string kind, string message) => new(false, default, "", kind, message);
 
@@ -32,7 +36,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
     public bool TryGetResult(out string resultJson)
     {
         resultJson = "";
-        var reader = new Utf8JsonReader(payloadBytes.Span);
+        var reader = new Utf8JsonReader(payloadBytes.Span, new JsonReaderOptions { MaxDepth = PayloadDepth });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
         bool? ok = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -185,7 +189,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
         var expected = op == "batch" ? JsonTokenType.StartArray : JsonTokenType.StartObject;
         try
         {
-            var reader = new Utf8JsonReader(reply.Span);
+            var reader = new Utf8JsonReader(reply.Span, new JsonReaderOptions { MaxDepth = PayloadDepth });
             reader.Read();
             if (reader.TokenType != expected)
             {

@@ -73,6 +73,7 @@ public sealed class HealthSpecs
         {
             ["AnyDef:StoreDirectory"] = store,
             ["AnyDef:Frozen"] = "true",
+            ["AnyDef:AllowUnreviewed"] = "true",
             ["AnyDef:Timeout"] = "00:00:01",
             ["AnyDef:DegradedRecyclesPerMinute"] = "1",
             ["AnyDef:Sandbox:SpareProcesses"] = "0",

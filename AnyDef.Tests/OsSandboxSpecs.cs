@@ -69,10 +69,10 @@ public sealed class OsSandboxSpecs
         return (doc.RootElement.Clone(), listener.Pending(), File.Exists(outside), secretText);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_host_with_broad_deno_permissions_inside_the_os_layer_cannot_read_write_or_connect_outside()
     {
-        if (!WallAvailable()) return;
+        Skip.IfNot(WallAvailable(), "bubblewrap (bwrap) is not installed or cannot create namespaces here");
 
         var (seen, accepted, written, secret) = await ProbeAsync(wall: true, SandboxTransport.UnixSocket);
 
@@ -83,10 +83,10 @@ public sealed class OsSandboxSpecs
         accepted.Should().BeFalse("no connection reached the listener on 127.0.0.1");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Over_tcp_the_os_layer_shares_only_the_network_so_a_broad_host_still_cannot_read_or_write_outside()
     {
-        if (!WallAvailable()) return;
+        Skip.IfNot(WallAvailable(), "bubblewrap (bwrap) is not installed or cannot create namespaces here");
 
         var (seen, accepted, written, secret) = await ProbeAsync(wall: true, SandboxTransport.Tcp);
 
@@ -109,10 +109,10 @@ public sealed class OsSandboxSpecs
         accepted.Should().BeTrue();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Inside_the_os_layer_the_host_sees_its_own_process_tree_and_an_empty_environment()
     {
-        if (!WallAvailable()) return;
+        Skip.IfNot(WallAvailable(), "bubblewrap (bwrap) is not installed or cannot create namespaces here");
         const string code = """
             def look():
                 import js
@@ -126,5 +126,75 @@ public sealed class OsSandboxSpecs
         var environment = seen[1].EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
         environment.Keys.Should().BeSubsetOf(["DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK", "PWD"], "the host's environment is emptied");
         environment.GetValueOrDefault("PWD", "/").Should().Be("/", "bwrap names the working folder, which is the sandbox's root");
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Hostile")]
+    public async Task Inside_the_os_layer_no_process_shows_the_applications_environment()
+    {
+        Skip.IfNot(WallAvailable(), "bubblewrap (bwrap) is not installed or cannot create namespaces here");
+        // A variable of the application, like a model API key, set before the host starts.
+        var name = "ANYDEF_TEST_SECRET_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var secret = "sk-" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(name, secret);
+        try
+        {
+            const string code = """
+                def look():
+                    import js
+                    seen = {}
+                    for path in ["/proc/1/environ", "/proc/2/environ", "/proc/self/environ", "/proc/1/cmdline"]:
+                        try:
+                            seen[path] = js.Deno.readTextFileSync(path)
+                        except Exception as e:
+                            seen[path] = "unreadable: " + str(e)[:200]
+                    return seen
+                """;
+            await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0, BroadDenoPermissionsForTests = true });
+
+            var seen = JsonSerializer.Deserialize<Dictionary<string, string>>((await sandbox.RunAsync(code, "look")).ResultJson)!;
+
+            seen["/proc/1/cmdline"].Should().Contain("bwrap", "PID 1 inside the wall is bubblewrap itself, so the probe reads the right process");
+            foreach (var (path, text) in seen)
+            {
+                // Not printed on failure: the text would be the environment of the process running the tests.
+                (text.Contains(secret, StringComparison.Ordinal) || text.Contains(name, StringComparison.Ordinal)).Should().BeFalse($"{path} must show nothing of the application's environment");
+            }
+
+            seen["/proc/1/environ"].Length.Should().Be(0, "bubblewrap is started with an empty environment");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Hostile")]
+    public async Task Inside_the_os_layer_kernel_settings_cannot_be_opened_for_writing()
+    {
+        Skip.IfNot(WallAvailable(), "bubblewrap (bwrap) is not installed or cannot create namespaces here");
+        // Opened, never written: as root without the read-only bind the open succeeds, and the test must not change the kernel.
+        const string code = """
+            def look():
+                import js
+                from pyodide.ffi import to_js
+                seen = {}
+                for path in ["/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches", "/proc/sys/kernel/hostname"]:
+                    try:
+                        f = js.Deno.openSync(path, to_js({"write": True}, dict_converter=js.Object.fromEntries))
+                        f.close()
+                        seen[path] = "opened for writing"
+                    except Exception as e:
+                        seen[path] = "refused: " + str(e)[:200]
+                seen["read"] = js.Deno.readTextFileSync("/proc/sys/kernel/ostype")
+                return seen
+            """;
+        await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0, BroadDenoPermissionsForTests = true });
+
+        var seen = JsonSerializer.Deserialize<Dictionary<string, string>>((await sandbox.RunAsync(code, "look")).ResultJson)!;
+
+        seen["read"].Should().StartWith("Linux", "/proc/sys stays readable");
+        foreach (var (path, verdict) in seen.Where(p => p.Key != "read")) verdict.Should().StartWith("refused", $"{path} is bound read-only");
     }
 }

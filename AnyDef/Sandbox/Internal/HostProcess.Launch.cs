@@ -100,6 +100,7 @@ internal sealed partial class HostProcess
         {
             program = bwrap;
             arguments = OsSandbox.Arguments(location.DenoPath, denoArgs, HostVariables(location), bindsFrom: args, shareNetwork: transport.NeedsHostNetwork);
+            OsSandbox.SayRootOnce(_logger);
         }
         else if (_options.UseOsSandbox)
         {
@@ -112,7 +113,8 @@ internal sealed partial class HostProcess
         // any untrusted code exists, and that code finds it empty.
         var command = Cli.Wrap(program)
             .WithArguments(arguments)
-            .WithEnvironmentVariables(e => HostEnvironment(e, location))
+            // bwrap starts with nothing and gives the host only its own variables (--setenv); Deno alone gets them directly.
+            .WithEnvironmentVariables(program == location.DenoPath ? e => HostEnvironment(e, location) : OsSandbox.ClearEnvironment)
             .WithStandardInputPipe(transport.StandardInput.IsEmpty ? PipeSource.Null : PipeSource.FromBytes(transport.StandardInput))
             .WithStandardOutputPipe(_log.Target())
             .WithStandardErrorPipe(_log.Target())

@@ -10,6 +10,9 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
 {
     private JsonDocument? _payload;
 
+    /// <summary>The most characters of a call's captured output (print and stderr) the host passes on; the rest is cut.</summary>
+    internal const int MaxOutputChars = 64 * 1024;
+
     public bool Ok { get; } = ok;
 
     public string Output { get; } = output;
@@ -123,7 +126,15 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
                         break;
                     case "stdout":
                         fits = type == JsonTokenType.String;
-                        if (fits) result.Output = reader.GetString();
+                        if (!fits) break;
+                        // The host caps a call's output; one past that cap (as escaped JSON) is a host that lost its own bookkeeping.
+                        if ((reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > MaxOutputChars * 6L)
+                        {
+                            problem = $"a line whose \"stdout\" is longer than the output limit of {MaxOutputChars} characters";
+                            return null;
+                        }
+
+                        result.Output = reader.GetString();
                         break;
                     case "reply":
                         fits = type == JsonTokenType.String;

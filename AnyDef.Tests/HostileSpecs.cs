@@ -13,6 +13,7 @@ namespace AnyDefNet.Tests;
 /// </summary>
 [Trait("Category", "Hostile")]
 [Trait("Category", "Sandbox")]
+[Collection(HostileCollection.Name)]
 public sealed class HostileSpecs(ITestOutputHelper output)
 {
     // The most the application's managed heap and resident size may grow while a function floods it.
@@ -303,4 +304,11 @@ public sealed class HostileSpecs(ITestOutputHelper output)
         elsewhere.GetProperty("note").ValueKind.Should().Be(JsonValueKind.Null);
         elsewhere.GetProperty("seen").ValueKind.Should().Be(JsonValueKind.Null);
     }
+}
+
+/// <summary>The hostile tests measure the whole application's memory, so nothing else runs beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HostileCollection
+{
+    public const string Name = "hostile";
 }

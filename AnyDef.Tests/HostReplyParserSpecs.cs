@@ -41,4 +41,16 @@ public sealed class HostReplyParserSpecs
         line.Should().BeNull();
         problem.Should().Contain(named);
     }
+
+    [Fact]
+    public void An_output_past_the_hosts_own_cap_is_a_broken_line_and_one_within_it_is_kept()
+    {
+        var within = new string('x', HostReply.MaxOutputChars);
+        var past = new string('x', HostReply.MaxOutputChars * 6 + 1);
+
+        Read($$"""{"id":5,"ok":true,"stdout":"{{within}}"}""", out var problem)!.Output.Should().HaveLength(HostReply.MaxOutputChars);
+        problem.Should().BeNull();
+        Read($$"""{"id":5,"ok":true,"stdout":"{{past}}"}""", out problem).Should().BeNull();
+        problem.Should().Contain("output limit");
+    }
 }

@@ -106,10 +106,11 @@ public sealed class HostileSpecs(ITestOutputHelper output)
                                 dict_converter=js.Object.fromEntries)
                 for route in routes:
                     try:
-                        for job in range(1, 6):
+                        for job in range(1, 4):
                             message.id = job
                             route(message)
                         seen.append("posted")
+                        break
                     except Exception as e:
                         seen.append("refused")
                 return [n, seen]

@@ -121,25 +121,25 @@ public sealed class BridgeSpecs(SandboxFixture fixture)
     }
 
     [Fact]
-    public async Task Code_that_writes_into_the_memory_it_shares_with_the_host_gets_a_typed_error_and_the_next_call_a_fresh_process()
+    public async Task Code_that_lies_in_wait_for_the_shared_memory_on_its_way_into_a_text_encoder_never_gets_it()
     {
-        // Python reaches JavaScript: it can catch the worker's shared memory on its way into a text encoder and write
-        // garbage over it. The host reads that memory as untrusted input.
+        // Python reaches JavaScript: it can replace the text encoder the worker once used to write into the memory it
+        // shares with the host, and write garbage over whatever it is handed. The worker took its built-ins before any
+        // untrusted code ran, so the replacement never sees that memory (and the host checks it anyway).
         const string code = """
             def corrupt(x):
                 import js
                 if x:
-                    js.eval("const e = TextEncoder.prototype.encodeInto; TextEncoder.prototype.encodeInto = function (s, d) { const r = e.call(this, s, d); " +
-                        "if (d.buffer instanceof SharedArrayBuffer && d.buffer.byteLength < 1000000) new Uint8Array(d.buffer, 0, 4096).fill(0x7f); return r; }")
-                return x
+                    js.eval("const e = TextEncoder.prototype.encodeInto; globalThis.__caught = 0; TextEncoder.prototype.encodeInto = function (s, d) { const r = e.call(this, s, d); " +
+                        "if (d.buffer instanceof SharedArrayBuffer && d.buffer.byteLength < 1000000) { globalThis.__caught++; new Uint8Array(d.buffer, 0, 4096).fill(0x7f); } return r; }")
+                return [x, js.eval("globalThis.__caught ?? 0")]
             """;
-        (await Sandbox.RunAsync(code, "corrupt", "[0]")).ResultJson.Should().Be("0");
+        (await Sandbox.RunAsync(code, "corrupt", "[0]")).ResultJson.Should().Be("[0, 0]");
         var pid = Sandbox.ProcessIdOf(code, "corrupt");
 
-        var error = await Sandbox.Invoking(s => s.RunAsync(code, "corrupt", "[1]", timeout: TimeSpan.FromSeconds(20))).Should().ThrowAsync<SandboxCrashedException>();
+        (await Sandbox.RunAsync(code, "corrupt", "[1]", timeout: TimeSpan.FromSeconds(20))).ResultJson.Should().Be("[1, 0]");
 
-        error.Which.Message.Should().Contain("shared memory");
-        (await Sandbox.RunAsync(code, "corrupt", "[0]")).ResultJson.Should().Be("0", "the function runs again in a fresh process");
-        Sandbox.ProcessIdOf(code, "corrupt").Should().NotBe(pid);
+        (await Sandbox.RunAsync(code, "corrupt", "[0]")).ResultJson.Should().Be("[0, 0]", "nothing shared was ever handed to the replacement");
+        Sandbox.ProcessIdOf(code, "corrupt").Should().Be(pid);
     }
 }

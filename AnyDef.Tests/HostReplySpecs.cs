@@ -34,6 +34,7 @@ public sealed class HostReplySpecs : IAsyncLifetime
     [InlineData("payload_without_ok", "could not be understood")]
     [InlineData("garbage_line", "not JSON")]
     [InlineData("no_id", "without a numeric \"id\"")]
+    [InlineData("nested_id", "\"exiting\" is an object")]
     public async Task A_reply_that_cannot_be_understood_is_a_crash_naming_the_problem_and_the_host_is_replaced(string command, string named)
     {
         var function = "f_" + command;

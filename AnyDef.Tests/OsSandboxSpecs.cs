@@ -131,4 +131,74 @@ public sealed class OsSandboxSpecs
         environment.Keys.Should().BeSubsetOf(["DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK", "PWD"], "the host's environment is emptied");
         environment.GetValueOrDefault("PWD", "/").Should().Be("/", "bwrap names the working folder, which is the sandbox's root");
     }
+
+    [SkippableFact]
+    [Trait("Category", "Hostile")]
+    public async Task Inside_the_os_layer_no_process_shows_the_applications_environment()
+    {
+        SkipUnlessWallAvailable();
+        // A variable of the application, like a model API key, set before the host starts.
+        var name = "ANYDEF_TEST_SECRET_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var secret = "sk-" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(name, secret);
+        try
+        {
+            const string code = """
+                def look():
+                    import js
+                    seen = {}
+                    for path in ["/proc/1/environ", "/proc/2/environ", "/proc/self/environ", "/proc/1/cmdline"]:
+                        try:
+                            seen[path] = js.Deno.readTextFileSync(path)
+                        except Exception as e:
+                            seen[path] = "unreadable: " + str(e)[:200]
+                    return seen
+                """;
+            await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0, BroadDenoPermissionsForTests = true });
+
+            var seen = JsonSerializer.Deserialize<Dictionary<string, string>>((await sandbox.RunAsync(code, "look")).ResultJson)!;
+
+            seen["/proc/1/cmdline"].Should().Contain("bwrap", "PID 1 inside the wall is bubblewrap itself, so the probe reads the right process");
+            foreach (var (path, text) in seen)
+            {
+                // Not printed on failure: the text would be the environment of the process running the tests.
+                (text.Contains(secret, StringComparison.Ordinal) || text.Contains(name, StringComparison.Ordinal)).Should().BeFalse($"{path} must show nothing of the application's environment");
+            }
+
+            seen["/proc/1/environ"].Length.Should().Be(0, "bubblewrap is started with an empty environment");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Hostile")]
+    public async Task Inside_the_os_layer_kernel_settings_cannot_be_opened_for_writing()
+    {
+        SkipUnlessWallAvailable();
+        // Opened, never written: as root without the read-only bind the open succeeds, and the test must not change the kernel.
+        const string code = """
+            def look():
+                import js
+                from pyodide.ffi import to_js
+                seen = {}
+                for path in ["/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches", "/proc/sys/kernel/hostname"]:
+                    try:
+                        f = js.Deno.openSync(path, to_js({"write": True}, dict_converter=js.Object.fromEntries))
+                        f.close()
+                        seen[path] = "opened for writing"
+                    except Exception as e:
+                        seen[path] = "refused: " + str(e)[:200]
+                seen["read"] = js.Deno.readTextFileSync("/proc/sys/kernel/ostype")
+                return seen
+            """;
+        await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { SpareProcesses = 0, BroadDenoPermissionsForTests = true });
+
+        var seen = JsonSerializer.Deserialize<Dictionary<string, string>>((await sandbox.RunAsync(code, "look")).ResultJson)!;
+
+        seen["read"].Should().StartWith("Linux", "/proc/sys stays readable");
+        foreach (var (path, verdict) in seen.Where(p => p.Key != "read")) verdict.Should().StartWith("refused", $"{path} is bound read-only");
+    }
 }

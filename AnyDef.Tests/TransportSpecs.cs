@@ -81,6 +81,44 @@ public sealed class TransportSpecs
     }
 
     [Fact]
+    [Trait("Category", "Hostile")]
+    public async Task A_flood_of_silent_local_connections_to_each_new_listener_does_not_stop_hosts_from_starting()
+    {
+        // Arrange: another local process holds more silent connections to every new listener than the library would wait on.
+        const int PerListener = 80;
+        var held = new ConcurrentBag<TcpClient>();
+        var floods = new ConcurrentBag<Task>();
+        // While the host is launched, as a process racing it would.
+        void Flood(int port) => floods.Add(Task.Run(async () =>
+        {
+            for (var i = 0; i < PerListener; i++)
+            {
+                var client = new TcpClient();
+                held.Add(client);
+                await client.ConnectAsync(IPAddress.Loopback, port);
+            }
+        }));
+
+        try
+        {
+            await using var sandbox = new PythonSandbox(Tcp(Flood));
+
+            // Act: four new functions, each its own host and listener.
+            var results = new List<string>();
+            for (var i = 0; i < 4; i++) results.Add((await sandbox.RunAsync(Add.Replace("add", $"add{i}", StringComparison.Ordinal), $"add{i}", $"[{i}, 1]")).ResultJson);
+
+            // Assert
+            results.Should().Equal("1", "2", "3", "4");
+            await Task.WhenAll(floods);
+            held.Should().HaveCount(4 * PerListener, "every listener was flooded");
+        }
+        finally
+        {
+            foreach (var client in held) client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Python_cannot_open_a_socket_to_the_port_the_library_listened_on()
     {
         // Arrange

@@ -41,10 +41,32 @@ type Request = {
 };
 
 // What the worker runs at a time: a group of calls, or one request of another kind.
-type Job = { id: number; op: Request["op"]; requests: Request[]; start: number; answered: number; reported: number };
+// Everything the host decides (deadlines, which call runs, how many outcomes a group has) comes from this record; the
+// worker's progress counter is a claim checked against it (`done`, `doneAt` are the last claim that passed).
+type Job = {
+  id: number;
+  op: Request["op"];
+  requests: Request[];
+  start: number;
+  answered: number;
+  reported: number;
+  // How many outcomes the job can have: its calls, or a batch's inputs.
+  outcomes: number;
+  done: number;
+  doneAt: number;
+  // Per call of a group: the latest moment it may still run, whatever the worker claims (all earlier calls used their full timeout).
+  latest: number[];
+  // The characters of the outcomes a batch has handed over so far.
+  chars: number;
+  // Set when the worker handed over more outcomes than the job has: none of them can be placed, so none is used.
+  forged?: boolean;
+};
 
 // The most calls handed to the worker at once (the cancel flags have one slot per call of a group).
 const MAX_GROUP = 256;
+
+// The most characters of a call's captured output passed on; the worker cuts there too, but this is the cap it cannot patch away.
+const OUTPUT_CAP = 64 * 1024;
 
 
 const config: Config = JSON.parse(Deno.args[0]);
@@ -188,6 +210,16 @@ class Channel {
 
 const SMALL_READ = 64 * 1024;
 
+// How many inputs a batch request holds: the host's own count of the outcomes it may have.
+function inputCount(args: string | undefined): number {
+  try {
+    const inputs = JSON.parse(args ?? "[]");
+    return Array.isArray(inputs) ? inputs.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
 // Into a buffer of the file's size, in one read: Deno.readFile grows its buffer as it goes, which took two to three
 // times as long for the 30 MB snapshot.
 async function readWhole(path: string): Promise<Uint8Array> {
@@ -260,28 +292,73 @@ async function serve() {
     return text.length > config.maxResultBytes + 64;
   }
   const tooLargeItem = () => hostItem("too_large", `the result is larger than the limit of ${config.maxResultBytes} bytes`);
+  // A call's captured output as passed on: text, at most OUTPUT_CAP characters.
+  const capOut = (out: unknown): string => (typeof out === "string" ? (out.length > OUTPUT_CAP ? out.slice(0, OUTPUT_CAP) : out) : "");
+
+  // The worker's progress claim [done, ms since the job began when the last one finished], checked against this host's
+  // own record: it only ever moves forward, never past the job's outcomes nor past the present. A claim that fails is
+  // a worker under the control of its code: the process ends (undefined then).
+  function progressOf(j: Job): number | undefined {
+    if (claim(j)) return j.done;
+    die("fatal", `the sandbox process was ended: its worker's progress counter was forged (${Atomics.load(progress, 0)} of ${j.outcomes} done)`);
+    return undefined;
+  }
+
+  // Takes the worker's progress claim into the job's record when it passes; false when it does not.
+  function claim(j: Job): boolean {
+    const done = Atomics.load(progress, 0), at = Atomics.load(progress, 1);
+    if (done === j.done && at === j.doneAt) return true;
+    if (!(done >= j.done && done <= j.outcomes && at >= j.doneAt && at <= Date.now() - j.start + 1000)) return false;
+    j.done = done;
+    j.doneAt = at;
+    return true;
+  }
+
+  // The host's own count of a job's outcomes: more than it can have is a forged outcome, and the process ends.
+  function tooMany(j: Job, more: number): boolean {
+    if (j.answered + items.length + more <= j.outcomes) return false;
+    j.forged = true;
+    die("fatal", `the sandbox process was ended: its worker handed over more outcomes than the ${j.outcomes} its job has`);
+    return true;
+  }
+
+  // A list of texts from the worker, or undefined when it is anything else.
+  function texts(value: unknown, n?: number): string[] | undefined {
+    if (!Array.isArray(value) || (n !== undefined && value.length !== n)) return undefined;
+    for (const t of value) if (typeof t !== "string") return undefined;
+    return value as string[];
+  }
 
   // The outcomes the worker wrote to the spill but did not hand over: [index of the first, texts].
   function spilled(): [number, string[]] {
     const used = Atomics.load(spillHeader, 0);
     const first = Atomics.load(spillHeader, 1);
-    if (used <= 0) return [first, []];
+    const j = job;
+    // What the spill claims is checked like the progress: it starts no earlier than what the host holds, no later than
+    // what is done, and fits the spill; a spill that fails is not read.
+    const held = j ? (j.op === "batch" ? items.length : j.answered) : 0;
+    if (!j || used <= 0 || used > spill.byteLength - 8 || !(first >= 0 && first <= j.outcomes)) return [held, []];
     return [first, new TextDecoder().decode(new Uint8Array(spill, 8, used).slice()).split("\n").filter((t) => t.length > 0)];
   }
 
   // The outcomes of a batch that ended with `kind`: what the worker handed over, inputs that finished but whose
   // results were still inside the worker are reported lost, and the input that was running gets the error.
   function batchPayload(kind: string | undefined, message: string): string {
+    if (job?.forged) return "[" + Array(job.outcomes).fill(hostItem(kind ?? "fatal", message)).join(",") + "]";
     const out = items.map((t) => (tooLarge(t) ? tooLargeItem() : t.slice(1)));
     if (kind) {
+      if (job) claim(job);
       const [first, texts] = spilled();
       if (texts.length > 0) {
         for (let i = out.length; i < first; i++) out.push(hostItem("lost", lostMessage("input")));
         for (let k = Math.max(0, out.length - first); k < texts.length; k++) out.push(tooLarge(texts[k]) ? tooLargeItem() : texts[k].slice(1));
       }
-      const done = Atomics.load(progress, 0);
+      // Never more outcomes than inputs, whatever the worker wrote.
+      const limit = job?.outcomes ?? 0;
+      if (out.length > limit) out.length = limit;
+      const done = Math.min(job?.done ?? 0, limit);
       for (let i = out.length; i < done; i++) out.push(hostItem("lost", lostMessage("input")));
-      out.push(hostItem(kind, message));
+      if (out.length < limit) out.push(hostItem(kind, message));
     }
     return "[" + out.join(",") + "]";
   }
@@ -298,13 +375,16 @@ async function serve() {
   function answerCall(j: Job, text: string, stdout: string, prof: number[] | undefined, arrived: number) {
     const r = j.requests[j.answered++];
     if (r.stop) {
-      send({ id: r.id, ok: false, error: { kind: r.stop, type: r.stop, message: r.stop === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout });
+      send({ id: r.id, ok: false, error: { kind: r.stop, type: r.stop, message: r.stop === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: capOut(stdout) });
     } else if (text[0] === "3") {
       // Skipped without a stop of its own: cannot happen, but an answer is owed.
       send({ id: r.id, ok: false, error: { kind: "requeue", type: "requeue", message: "the call was not run" } });
     } else {
       const payload = text.slice(1);
-      send({ id: r.id, ok: true, exiting: text[0] === "1" || undefined, reply: tooLarge(payload) ? tooLargeItem() : payload, stdout, prof: profile(r, prof, arrived) });
+      const out = capOut(stdout);
+      // The output travels in the same reply, so it counts against the same bound.
+      const large = tooLarge(payload) || payload.length + out.length > config.maxResultBytes + 64;
+      send({ id: r.id, ok: true, exiting: text[0] === "1" || undefined, reply: large ? tooLargeItem() : payload, stdout: large ? "" : out, prof: profile(r, prof, arrived) });
     }
   }
 
@@ -317,10 +397,16 @@ async function serve() {
     // "exiting" tells the library to send nothing more here; what it sent meanwhile is never started.
     if (j?.op === "batch") send({ id: j.requests[0].id, ok: true, exiting: true, reply: batchPayload(kind, message), stdout: "" });
     else if (j?.op === "call") {
-      const [first, texts] = spilled();
-      for (let k = j.answered - first; k >= 0 && k < texts.length; k++) answerCall(j, texts[k], "", undefined, 0);
-      const done = Math.min(Atomics.load(progress, 0), j.requests.length);
-      while (j.answered < done) send({ id: j.requests[j.answered++].id, ok: false, exiting: true, error: { kind: "lost", type: "lost", message: lostMessage("call") } });
+      claim(j);
+      const [first, spilledTexts] = spilled();
+      for (let k = j.answered - first; k >= 0 && k < spilledTexts.length && j.answered < j.requests.length; k++) answerCall(j, spilledTexts[k], "", undefined, 0);
+      const done = Math.min(j.done, j.requests.length);
+      while (j.answered < done) {
+        const r = j.requests[j.answered++];
+        // A call stopped at its deadline that the worker claimed was over keeps its own verdict.
+        const verdict = r.stop ?? "lost";
+        send({ id: r.id, ok: false, exiting: true, error: { kind: verdict, type: verdict, message: r.stop ? "the call exceeded its timeout and was ended" : lostMessage("call") } });
+      }
       if (j.answered < j.requests.length) {
         const r = j.requests[j.answered++];
         const verdict = r.stop && kind !== "memory" && kind !== "fatal" ? r.stop : kind;
@@ -371,11 +457,20 @@ async function serve() {
     deadlineTimer = undefined;
     deadlineAt = Infinity;
     const j = job;
-    if (!j || (j.op !== "call" && j.op !== "batch")) return;
-    const done = Atomics.load(progress, 0);
+    if (!j || (j.op !== "call" && j.op !== "batch") || dying) return;
+    const done = progressOf(j);
+    if (done === undefined) return;
     const k = j.op === "call" ? done : 0;
-    if (k >= j.requests.length) return;
     const now = Date.now();
+    if (k >= j.requests.length) {
+      // Every call claims to be done, yet no reply came: the last one still gets no more than its own bound.
+      const last = j.requests.length - 1;
+      if (j.op === "call" && !j.requests[last].stop && Number.isFinite(j.latest[last])) {
+        if (now >= j.latest[last]) stop(j, last, "timeout");
+        else armDeadline(j.latest[last]);
+      }
+      return;
+    }
     if (j.op === "batch" && done !== j.reported) {
       // Tells the library the process is making progress through a long batch.
       j.reported = done;
@@ -384,10 +479,18 @@ async function serve() {
     const timeout = j.requests[k].timeoutMs ?? 0;
     // A call already stopped is the grace period's business now.
     if (timeout > 0 && !j.requests[k].stop) {
-      // The current call or input began when the one before it finished.
-      const at = j.start + (done === 0 ? 0 : Atomics.load(progress, 1)) + timeout;
+      // The current call or input began when the one before it finished, and no later than the host's own bound.
+      const at = Math.min(j.start + (done === 0 ? 0 : j.doneAt) + timeout, j.op === "call" ? j.latest[k] : Infinity);
       if (now >= at) stop(j, k, "timeout");
       else armDeadline(at);
+    }
+    // A call the worker claims is over, yet past its own bound with no outcome: the claim does not end its deadline.
+    if (j.op === "call") {
+      for (let i = j.answered; i < k; i++) {
+        if (j.requests[i].stop || !Number.isFinite(j.latest[i])) continue;
+        if (now >= j.latest[i]) stop(j, i, "timeout");
+        else armDeadline(j.latest[i]);
+      }
     }
     // Calls after the current one begin no earlier than now.
     const later = j.op === "call" ? j.requests.slice(k + 1).map((r) => r.timeoutMs ?? 0).filter((t) => t > 0) : [];
@@ -406,14 +509,16 @@ async function serve() {
     if (isCall) {
       Atomics.store(cancelView, k, 1);
       // Not begun (and seen as such after the flag was set): the worker skips it, no interrupt needed.
-      if (Atomics.load(progress, 0) < k) return;
+      const done = progressOf(j);
+      if (done === undefined || done < k) return;
     }
     Atomics.store(controlView, 0, r.seq!);
     Atomics.store(interruptView, 0, 2);
     const stoppedAt = performance.now();
     let actingSince = Atomics.load(controlView, 1) === r.seq ? stoppedAt : undefined;
     const grace = setInterval(() => {
-      if (job !== j || (isCall && Atomics.load(progress, 0) > k)) {
+      // Over when the host has the call's outcome (its own count), not when the worker says so.
+      if (job !== j || dying || (isCall && j.answered > k)) {
         clearInterval(grace);
         return;
       }
@@ -448,7 +553,13 @@ async function serve() {
     let n = 1;
     if (op === "call") while (n < queue.length && n < MAX_GROUP && queue[n].op === "call") n++;
     const requests = queue.splice(0, n);
-    const j: Job = job = { id: ++jobs, op, requests, start: Date.now(), answered: 0, reported: -1 };
+    const start = Date.now();
+    let latest = start;
+    const j: Job = job = {
+      id: ++jobs, op, requests, start, answered: 0, reported: -1, outcomes: op === "batch" ? inputCount(requests[0].args) : requests.length,
+      done: 0, doneAt: 0, chars: 0,
+      latest: op === "call" ? requests.map((r) => (latest += (r.timeoutMs ?? 0) > 0 ? r.timeoutMs! + config.graceMs : Infinity)) : [],
+    };
     for (const r of requests) r.seq = seq = seq % 2147483647 + 1;
     cancelView.fill(0, 0, n);
     Atomics.store(controlView, 0, 0);
@@ -542,7 +653,7 @@ async function serve() {
       // The calls whose outcomes that reply held get the verdict (not "lost"), and the process ends.
       const message = "the sandbox process was ended: its worker wrote a broken reply into shared memory (" + m + ")";
       const j = job;
-      const done = j?.op === "call" ? Math.min(Atomics.load(progress, 0), j.requests.length) : 0;
+      const done = j?.op === "call" ? Math.min(j.done, j.requests.length) : 0;
       while (j && j.answered < done) send({ id: j.requests[j.answered++].id, ok: false, exiting: true, error: { kind: "fatal", type: "fatal", message } });
       die("fatal", message);
     }
@@ -569,38 +680,60 @@ async function serve() {
     }
     const j = job;
     if (!j || m.id !== j.id || dying) return;
-    if (j.op === "call" && m.texts) {
-      const arrived = config.profile ? performance.now() : 0;
-      const texts: string[] = m.texts;
-      for (let i = 0; i < texts.length; i++) answerCall(j, texts[i], m.outs[i], m.profs?.[i], arrived);
-    }
-    if (m.type === "items") {
-      if (j.op !== "call") {
-        for (const t of m.texts as string[]) items.push(t);
+    if ((j.op === "call" || j.op === "batch") && (m.type === "items" || (m.type === "reply" && j.op === "call"))) {
+      const got = texts(m.texts);
+      const outs = j.op === "call" ? texts(m.outs, got?.length) : [];
+      if (!got || !outs) {
+        die("fatal", "the sandbox process was ended: its worker sent outcomes that are not texts");
+        return;
       }
-      return;
+      if (tooMany(j, got.length)) return;
+      if (j.op === "call") {
+        const arrived = config.profile ? performance.now() : 0;
+        for (let i = 0; i < got.length; i++) answerCall(j, got[i], outs[i], Array.isArray(m.profs) ? m.profs[i] : undefined, arrived);
+      } else {
+        for (const t of got) {
+          j.chars += t.length;
+          items.push(t);
+        }
+        // The worker stops a batch once its outcomes fill the result limit; far past that is a worker out of control.
+        if (j.chars > 2 * config.maxResultBytes + 1024 * 1024) {
+          die("fatal", "the sandbox process was ended: its worker handed over more than the result limit allows");
+          return;
+        }
+      }
     }
+    if (m.type === "items") return;
     if (m.type !== "reply") return;
     const r = j.requests[0];
     // WebAssembly memory never shrinks: after a MemoryError this process is only a liability.
     let spent: boolean;
     if (j.op === "call") {
       spent = m.spent === true;
+      // A group ends early only when a call spent the process; otherwise every call has its outcome.
+      if (!spent && j.answered !== j.requests.length) {
+        die("fatal", `the sandbox process was ended: its worker answered ${j.answered} of ${j.requests.length} calls`);
+        return;
+      }
     } else if (j.op === "batch") {
       spent = items.some((t) => t[0] === "1");
       // The input the deadline interrupted gets a timeout; the inputs after it were not run and go back to the library.
       if (r.stop === "timeout" && items.length > 0 && items[items.length - 1][0] === "2") {
         items[items.length - 1] = "0" + hostItem("timeout", "the input exceeded its timeout and was interrupted");
       }
-      if (r.stop === "cancelled") send({ id: r.id, ok: false, error: { kind: "cancelled", type: "cancelled", message: "the call was cancelled" }, stdout: m.stdout });
-      else send({ id: r.id, ok: true, exiting: spent || undefined, reply: batchPayload(undefined, ""), stdout: m.stdout });
+      if (r.stop === "cancelled") send({ id: r.id, ok: false, error: { kind: "cancelled", type: "cancelled", message: "the call was cancelled" }, stdout: capOut(m.stdout) });
+      else send({ id: r.id, ok: true, exiting: spent || undefined, reply: batchPayload(undefined, ""), stdout: capOut(m.stdout) });
     } else {
+      if (typeof m.text !== "string" || m.text.length === 0) {
+        die("fatal", "the sandbox process was ended: its worker sent an outcome that is not a text");
+        return;
+      }
       spent = m.text[0] === "1";
       if (r.stop) {
-        send({ id: r.id, ok: false, error: { kind: r.stop, type: r.stop, message: r.stop === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: m.stdout });
+        send({ id: r.id, ok: false, error: { kind: r.stop, type: r.stop, message: r.stop === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: capOut(m.stdout) });
       } else {
         const text: string = m.text.slice(1);
-        send({ id: r.id, ok: true, exiting: spent || undefined, reply: tooLarge(text) ? tooLargeItem() : text, stdout: m.stdout });
+        send({ id: r.id, ok: true, exiting: spent || undefined, reply: tooLarge(text) ? tooLargeItem() : text, stdout: capOut(m.stdout) });
       }
     }
     finish(j);

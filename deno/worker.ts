@@ -21,6 +21,27 @@ type Init = {
 // snapshot when there is one), so it can be read, linted and tested as Python.
 const RUNTIME_URL = new URL("./runtime.py", import.meta.url);
 
+// Python reaches every global of this worker and can replace any built-in. Everything the worker uses to touch the
+// memory it shares with the host, or to talk to it, is taken here, when the module loads, before any untrusted code
+// exists, and called without looking anything up again (a replaced Atomics.store or subarray would otherwise be handed
+// the shared memory itself). What the host reads back is still checked there: this only keeps the handles out of reach.
+const apply = Reflect.apply;
+const { wait: atomicsWait, load: atomicsLoad, store: atomicsStore, add: atomicsAdd, notify: atomicsNotify } = Atomics;
+const typedArray = Object.getPrototypeOf(Uint8Array.prototype);
+const subarrayOf: (this: Uint8Array, from: number) => Uint8Array = typedArray.subarray;
+const sliceOf: (this: Uint8Array, from: number, to: number) => Uint8Array = typedArray.slice;
+const setOf: (this: Float64Array, values: number[], at: number) => void = typedArray.set;
+const encodeIntoOf = TextEncoder.prototype.encodeInto;
+const decodeOf = TextDecoder.prototype.decode;
+const clock = Date.now;
+const perfNow = performance.now.bind(performance);
+const jsonParse = JSON.parse;
+const jsonStringify = JSON.stringify;
+const postMessage = self.postMessage.bind(self);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const encodeAt = (text: string, into: Uint8Array, at: number): number => apply(encodeIntoOf, encoder, [text, apply(subarrayOf, into, [at])]).written;
+
 // Package support in Python: unpacking a pure-Python wheel, and finding which top-level modules a piece of code
 // imports that are neither in the standard library, nor declared, nor otherwise importable here. Part of the
 // snapshot (defined on first use when there is none).
@@ -100,7 +121,7 @@ async function install(spec: Install) {
     }
   }
   // Forget the cached listing of site-packages only (importlib.invalidate_caches costs ~0.2 s here).
-  pyodide.runPython(`import sys; sys.path_importer_cache.pop(${JSON.stringify(site)}, None)`);
+  pyodide.runPython(`import sys; sys.path_importer_cache.pop(${jsonStringify(site)}, None)`);
   declared = spec;
 }
 
@@ -109,10 +130,10 @@ function undeclaredImports(code: string): string | undefined {
     if (!pyodide.globals.has("_anydef_undeclared")) pyodide.runPython(IMPORT_CHECK);
     importCheck = pyodide.globals.get("_anydef_undeclared");
   }
-  const missing: string[] = JSON.parse(importCheck(code, JSON.stringify(declared.imports)));
+  const missing: string[] = jsonParse(importCheck(code, jsonStringify(declared.imports)));
   if (missing.length === 0) return undefined;
   const available = declared.describe ? "the standard library and the packages " + declared.describe : "the standard library";
-  return JSON.stringify({
+  return jsonStringify({
     ok: false,
     type: "ModuleNotFoundError",
     message: `No module named ${missing.map((m) => `'${m}'`).join(", ")}: this sandbox has only ${available}, and nothing can be installed from inside it`,
@@ -136,13 +157,11 @@ let pendingProf: number[][] = [];
 // past its timeout): the host then still has every outcome before it. Header: [bytes used, index of the first].
 let spillHeader: Int32Array;
 let spillBytes: Uint8Array;
-const encoder = new TextEncoder();
 let pendingId = 0;
 let lastFlush = 0;
 let done = 0;
 let batchBytes = 0;
 let batchStart = 0;
-const postMessage = self.postMessage.bind(self);
 // Whether anything went to the host by postMessage during the running group: its outcomes then follow the same way,
 // so that they arrive after it.
 let posted = false;
@@ -161,7 +180,6 @@ type MailboxLayout = Record<
   number
 >;
 let BOX: MailboxLayout;
-const { wait: atomicsWait, load: atomicsLoad, store: atomicsStore, add: atomicsAdd, notify: atomicsNotify } = Atomics;
 let box: Int32Array | undefined;
 let boxStart: Float64Array;
 let boxInLens: Int32Array;
@@ -170,7 +188,6 @@ let boxProfs: Float64Array;
 let boxIn: Uint8Array;
 let boxOut: Uint8Array;
 let inSeen = 0;
-const decoder = new TextDecoder();
 
 function openMailbox(mailbox: SharedArrayBuffer, layout: MailboxLayout) {
   BOX = Object.freeze({ ...layout });
@@ -198,14 +215,14 @@ async function serveMailbox() {
     inSeen = seq;
     if (atomicsLoad(b, BOX.inKind) !== BOX.calls) return;
     const count = b[BOX.inCount];
-    const text = decoder.decode(boxIn.slice(0, b[BOX.inBytes]));
+    const text: string = apply(decodeOf, decoder, [apply(sliceOf, boxIn, [0, b[BOX.inBytes]])]);
     const calls: { seq: number; args: string }[] = [];
     for (let k = 0, at = 0; k < count; k++) {
       const len = boxInLens[2 * k + 1];
       calls.push({ seq: boxInLens[2 * k], args: text.slice(at, at + len) });
       at += len;
     }
-    await runCalls(b[BOX.inJob], boxStart[0], calls, performance.now());
+    await runCalls(b[BOX.inJob], boxStart[0], calls, perfNow());
   }
 }
 
@@ -221,9 +238,9 @@ function shareReply(id: number, spent: boolean): boolean {
   for (let i = 0; i < pending.length; i++) {
     boxOutLens[2 * i] = pending[i].length;
     boxOutLens[2 * i + 1] = pendingOut[i].length;
-    at += encoder.encodeInto(pending[i], boxOut.subarray(at)).written;
-    at += encoder.encodeInto(pendingOut[i], boxOut.subarray(at)).written;
-    if (profiling) boxProfs.set(pendingProf[i], 3 * i);
+    at += encodeAt(pending[i], boxOut, at);
+    at += encodeAt(pendingOut[i], boxOut, at);
+    if (profiling) apply(setOf, boxProfs, [pendingProf[i], 3 * i]);
   }
   b[BOX.outJob] = id;
   b[BOX.outCount] = pending.length;
@@ -239,18 +256,18 @@ function flush() {
   pending = [];
   pendingOut = [];
   pendingProf = [];
-  Atomics.store(spillHeader, 0, 0);
-  Atomics.store(spillHeader, 1, done);
-  lastFlush = performance.now();
+  atomicsStore(spillHeader, 0, 0);
+  atomicsStore(spillHeader, 1, done);
+  lastFlush = perfNow();
 }
 
 // Copies an outcome into the spill, newline-separated (outcome texts are single-line JSON); false when it has no room.
 function spill(text: string): boolean {
-  const used = Atomics.load(spillHeader, 0);
+  const used = atomicsLoad(spillHeader, 0);
   if (text.length * 3 + 1 > spillBytes.length - used) return false;
-  const { written } = encoder.encodeInto(text, spillBytes.subarray(used));
+  const written = encodeAt(text, spillBytes, used);
   spillBytes[used + written] = 10;
-  Atomics.store(spillHeader, 0, used + written + 1);
+  atomicsStore(spillHeader, 0, used + written + 1);
   return true;
 }
 
@@ -264,11 +281,11 @@ function emit(text: string, out = "", last = false): boolean {
   pending.push(text);
   pendingOut.push(out);
   done++;
-  Atomics.store(progress, 1, Date.now() - batchStart);
-  Atomics.store(progress, 0, done);
+  atomicsStore(progress, 1, clock() - batchStart);
+  atomicsStore(progress, 0, done);
   batchBytes += text.length;
   if (last) spill(text);
-  else if (pending.length >= 64 || performance.now() - lastFlush >= 1 || !spill(text)) flush();
+  else if (pending.length >= 64 || perfNow() - lastFlush >= 1 || !spill(text)) flush();
   return batchBytes < maxResultBytes;
 }
 
@@ -289,6 +306,15 @@ function lockDown() {
   fix(globalThis, "Worker", function Worker() {
     throw new Error("the AnyDef sandbox does not allow nested workers");
   });
+  // Only this worker's own code talks to the host (through the handle taken above): a message posted by Python could
+  // pose as a reply.
+  const refused = function postMessage() {
+    throw new Error("the AnyDef sandbox does not let code post messages to its host");
+  };
+  fix(globalThis, "postMessage", refused);
+  for (let proto = Object.getPrototypeOf(globalThis); proto; proto = Object.getPrototypeOf(proto)) {
+    if (Object.prototype.hasOwnProperty.call(proto, "postMessage")) fix(proto, "postMessage", refused);
+  }
 }
 let compiled: any;
 let functionName = "";
@@ -365,11 +391,11 @@ async function init(msg: Init) {
   if (!msg.makeSnapshot) pyodide.runPython(`_anydef_limit[0] = ${Math.floor(msg.maxResultBytes)}`);
   if (msg.makeSnapshot) {
     const bytes: Uint8Array = pyodide.makeMemorySnapshot();
-    self.postMessage({ type: "snapshot", bytes }, [bytes.buffer]);
+    postMessage({ type: "snapshot", bytes }, [bytes.buffer]);
     return;
   }
   takeStdout();
-  self.postMessage({ type: "ready" });
+  postMessage({ type: "ready" });
 }
 
 function reply(id: number, text: string, prof?: number[]) {
@@ -384,9 +410,9 @@ function beginItems(id: number, start: number) {
   done = 0;
   batchBytes = 0;
   batchStart = start;
-  lastFlush = performance.now();
-  Atomics.store(spillHeader, 0, 0);
-  Atomics.store(spillHeader, 1, 0);
+  lastFlush = perfNow();
+  atomicsStore(spillHeader, 0, 0);
+  atomicsStore(spillHeader, 1, 0);
 }
 
 // A group of calls, run one after another; each outcome goes to the host as soon as a few are ready (and to the
@@ -402,12 +428,12 @@ async function runCalls(id: number, start: number, calls: { seq: number; args: s
       emit("3", "", last);
       continue;
     }
-    const before = profiling ? performance.now() : 0;
+    const before = profiling ? perfNow() : 0;
     const text: string = awaits
       ? await entry.call.callPromising(compiled, functionName, calls[k].args, calls[k].seq)
       : entry.call(compiled, functionName, calls[k].args, calls[k].seq);
     if (profiling) {
-      const after = performance.now();
+      const after = perfNow();
       pendingProf.push([before - received, after - before, 0]);
     }
     emit(text, takeStdout(), last);
@@ -427,7 +453,7 @@ async function runCalls(id: number, start: number, calls: { seq: number; args: s
 }
 
 self.onmessage = async (e: MessageEvent) => {
-  const received = profiling ? performance.now() : 0;
+  const received = profiling ? perfNow() : 0;
   const msg = e.data;
   try {
     switch (msg.type) {
@@ -437,10 +463,10 @@ self.onmessage = async (e: MessageEvent) => {
         break;
       case "install":
         try {
-          await install(JSON.parse(msg.args));
+          await install(jsonParse(msg.args));
           reply(msg.id, '0{"ok":true,"result":null}');
         } catch (err) {
-          reply(msg.id, "0" + JSON.stringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "", changed: (err as { changed?: string[] }).changed ?? [] }));
+          reply(msg.id, "0" + jsonStringify({ ok: false, type: "PackageError", message: String(err).slice(0, 4000), traceback: "", changed: (err as { changed?: string[] }).changed ?? [] }));
         }
         break;
       case "load": {

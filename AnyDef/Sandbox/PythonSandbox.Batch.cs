@@ -184,12 +184,16 @@ public sealed partial class PythonSandbox
         {
             return await RoundTripAsync("batch", code, functionName, batch.ToString(), timeout, cancellationToken, reply =>
             {
-                var outcomes = new List<Func<SandboxResult>>(count);
-                foreach (var item in reply.Payload.RootElement.EnumerateArray())
+                // More outcomes than inputs would shift every later input's result: the host let through what it must
+                // not, and none of them can be trusted.
+                if (reply.Payload.RootElement.GetArrayLength() > count)
                 {
-                    if (outcomes.Count == count) break;
-                    outcomes.Add(Capture(() => Success(item, code, functionName, "", timeout), functionName));
+                    throw new SandboxCrashedException($"The sandbox process answered a batch of {count} inputs with {reply.Payload.RootElement.GetArrayLength()} outcomes. " +
+                        "None of them was used; call again.", "");
                 }
+
+                var outcomes = new List<Func<SandboxResult>>(count);
+                foreach (var item in reply.Payload.RootElement.EnumerateArray()) outcomes.Add(Capture(() => Success(item, code, functionName, "", timeout), functionName));
 
                 return outcomes;
             }, call).ConfigureAwait(false);

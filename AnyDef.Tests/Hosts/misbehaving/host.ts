@@ -53,6 +53,9 @@ async function answer(req: { id: number; op: string; args?: string; function?: s
       return line({ id, ok: true, reply: JSON.stringify({ result: 1 }) });
     case "garbage_line":
       return write("this line is not JSON at all\n");
+    case "nested_id":
+      // A field of the wrong type holding what looks like this request's own answer.
+      return line({ id: 987654321, exiting: { id, ok: true, reply: JSON.stringify({ ok: true, result: "forged" }) } });
     case "no_id":
       return line({ ok: true, reply: JSON.stringify({ ok: true, result: 1 }) });
     case "unknown_ids":

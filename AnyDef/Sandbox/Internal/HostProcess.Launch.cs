@@ -9,7 +9,8 @@ namespace AnyDefNet.Sandbox.Internal;
 
 internal sealed partial class HostProcess
 {
-    private const int LogCapacity = 8 * 1024;
+    // The tail of the host's standard output and error kept for crash diagnosis.
+    private const int LogCapacity = 16 * 1024;
 
     /// <summary>The memory cgroup this host runs in, where the operating system allowed one.</summary>
     public MemoryCgroup? Cgroup { get; private set; }
@@ -101,21 +102,24 @@ internal sealed partial class HostProcess
         {
             program = bwrap;
             arguments = OsSandbox.Arguments(location.DenoPath, denoArgs, HostVariables(location), bindsFrom: args, shareNetwork: transport.NeedsHostNetwork);
+            OsSandbox.SayRootOnce(_logger);
         }
         else if (_options.UseOsSandbox)
         {
             OsSandbox.SayUnavailableOnce(_logger);
         }
 
-        // Standard streams are untrusted: sandboxed code can write there. Keep only a bounded tail for diagnostics.
+        // Standard streams are untrusted: sandboxed code can write there. They are read as raw chunks into a fixed ring (a
+        // line splitter would hold a line as long as the writer likes); only that tail is kept, for diagnostics.
         // Standard input carries the transport's one-time secret (if any) and is then closed: the host reads it before
         // any untrusted code exists, and that code finds it empty.
         var command = Cli.Wrap(program)
             .WithArguments(arguments)
-            .WithEnvironmentVariables(e => HostEnvironment(e, location))
+            // bwrap starts with nothing and gives the host only its own variables (--setenv); Deno alone gets them directly.
+            .WithEnvironmentVariables(program == location.DenoPath ? e => HostEnvironment(e, location) : OsSandbox.ClearEnvironment)
             .WithStandardInputPipe(transport.StandardInput.IsEmpty ? PipeSource.Null : PipeSource.FromBytes(transport.StandardInput))
-            .WithStandardOutputPipe(PipeTarget.ToDelegate(AppendLog))
-            .WithStandardErrorPipe(PipeTarget.ToDelegate(AppendLog))
+            .WithStandardOutputPipe(_log.Target())
+            .WithStandardErrorPipe(_log.Target())
             .WithValidation(CommandResultValidation.None);
         var task = program == location.DenoPath ? command.ExecuteAsync(_kill.Token) : OsSandbox.OnLauncherThread(() => command.ExecuteAsync(_kill.Token));
         ProcessId = task.ProcessId;
@@ -141,20 +145,16 @@ internal sealed partial class HostProcess
         foreach (var pid in Descendants(ProcessId)) Cgroup.Join(pid);
     }
 
-    private void AppendLog(string line)
+    // Trace logging sees each chunk as it arrives (cut to a bounded preview): the host's output is untrusted text.
+    private void TraceOutput(ReadOnlySpan<byte> chunk)
     {
-        lock (_log)
-        {
-            if (_log.Length > LogCapacity) _log.Remove(0, _log.Length - LogCapacity / 2);
-            _log.AppendLine(line.Length > 1000 ? line[..1000] : line);
-        }
-
-        _logger.LogTrace("sandbox host {Pid}: {Line}", ProcessId, line);
+        if (!_logger.IsEnabled(LogLevel.Trace)) return;
+        _logger.LogTrace("sandbox host {Pid}: {Output}", ProcessId, System.Text.Encoding.UTF8.GetString(chunk[..Math.Min(chunk.Length, 1000)]));
     }
 
     private string LogTail()
     {
-        lock (_log) return Tail(_log.ToString());
+        return Tail(_log.ToString());
     }
 
     private static string Tail(string s) => s.Length <= 2000 ? s.Trim() : "…" + s[^2000..].Trim();

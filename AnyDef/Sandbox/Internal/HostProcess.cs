@@ -17,7 +17,7 @@ namespace AnyDefNet.Sandbox.Internal;
 internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
 {
     private readonly CancellationTokenSource _kill = new();
-    private readonly StringBuilder _log = new();
+    private readonly OutputTail _log;
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SandboxOptions _options;
     private readonly ILogger _logger;
@@ -31,6 +31,7 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
     {
         _options = options;
         _logger = logger;
+        _log = new OutputTail(LogCapacity, TraceOutput);
     }
 
     /// <summary>The operating system id of the Deno process.</summary>
@@ -173,12 +174,12 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
             location.HostScript,
             HostConfig(location, options, transport: null, snapshotPath: null, makeSnapshot: snapshotPath),
         ];
-        var stderr = new StringBuilder();
+        var stderr = new OutputTail(LogCapacity);
         var result = await Cli.Wrap(location.DenoPath)
             .WithArguments(args)
             .WithEnvironmentVariables(e => HostEnvironment(e, location))
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stderr))
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+            .WithStandardOutputPipe(stderr.Target())
+            .WithStandardErrorPipe(stderr.Target())
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(cancellationToken)
             .ConfigureAwait(false);

@@ -14,6 +14,9 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
     // (Json.MaxDepth), so deep data is a typed error for its call, not a broken protocol line.
     private const int PayloadDepth = 1 << 20;
 
+    /// <summary>The most characters of a call's captured output (print and stderr) the host passes on; the rest is cut.</summary>
+    internal const int MaxOutputChars = 64 * 1024;
+
     public bool Ok { get; } = ok;
 
     public string Output { get; } = output;
@@ -83,44 +86,72 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
                 return null;
             }
 
+            // Every field's value is read whole, whatever its type: a value of the wrong type is a broken line, never a
+            // container whose insides are read as fields of the line itself.
             var result = new Line();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = FieldName(ref reader);
                 reader.Read();
+                var type = reader.TokenType;
+                var fits = true;
                 switch (name)
                 {
                     case "ready":
-                        result.Ready = true;
-                        reader.Skip();
+                        fits = type is JsonTokenType.True;
+                        result.Ready = fits;
                         break;
-                    case "id" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var id):
-                        result.Id = id;
+                    case "id":
+                        fits = type == JsonTokenType.Number && reader.TryGetInt64(out var id) && Set(result, id);
                         break;
-                    case "ok" when reader.TokenType is JsonTokenType.True or JsonTokenType.False:
-                        result.Ok = reader.GetBoolean();
+                    case "ok":
+                        fits = type is JsonTokenType.True or JsonTokenType.False;
+                        if (fits) result.Ok = reader.GetBoolean();
                         break;
                     case "exiting":
-                        result.Exiting = reader.TokenType == JsonTokenType.True;
+                        fits = type is JsonTokenType.True or JsonTokenType.False;
+                        result.Exiting = type == JsonTokenType.True;
                         break;
-                    case "prof" when reader.TokenType == JsonTokenType.StartArray:
+                    case "prof":
+                        fits = type == JsonTokenType.StartArray;
+                        if (!fits) break;
                         var stages = new List<double>();
-                        while (reader.Read() && reader.TokenType == JsonTokenType.Number) stages.Add(reader.GetDouble());
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        {
+                            if (reader.TokenType == JsonTokenType.Number) stages.Add(reader.GetDouble());
+                            else
+                            {
+                                fits = false;
+                                reader.Skip();
+                            }
+                        }
+
                         result.Profile = [.. stages];
                         break;
-                    case "stdout" when reader.TokenType == JsonTokenType.String:
+                    case "stdout":
+                        fits = type == JsonTokenType.String;
+                        if (!fits) break;
+                        // The host caps a call's output; one past that cap (as escaped JSON) is a host that lost its own bookkeeping.
+                        if ((reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > MaxOutputChars * 6L)
+                        {
+                            problem = $"a line whose \"stdout\" is longer than the output limit of {MaxOutputChars} characters";
+                            return null;
+                        }
+
                         result.Output = reader.GetString();
                         break;
                     case "reply":
-                        if (reader.TokenType != JsonTokenType.String) result.ReplyProblem = $"\"reply\" is {Describe(reader.TokenType)}, not a string";
-                        else
+                        fits = type == JsonTokenType.String;
+                        if (fits)
                         {
                             var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length)));
                             result.Reply = bytes.AsMemory(0, reader.CopyString(bytes));
                         }
 
                         break;
-                    case "error" when reader.TokenType == JsonTokenType.StartObject:
+                    case "error":
+                        fits = type == JsonTokenType.StartObject;
+                        if (!fits) break;
                         using (var error = JsonDocument.ParseValue(ref reader))
                         {
                             result.ErrorKind = error.RootElement.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
@@ -129,10 +160,21 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
 
                         break;
                     default:
-                        if (name is "id" or "ok" or "stdout" or "error") result.ReplyProblem ??= $"\"{name}\" is {Describe(reader.TokenType)}";
                         reader.Skip();
                         break;
                 }
+
+                if (!fits)
+                {
+                    problem = $"a line whose \"{name}\" is {Describe(type)}";
+                    return null;
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                problem = "a line that is not one JSON object";
+                return null;
             }
 
             return result;
@@ -142,6 +184,12 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
             problem = $"a line that is not JSON ({ex.Message}): {Preview(line.Slice(0, Math.Min(line.Length, 201)).ToArray())}";
             return null;
         }
+    }
+
+    private static bool Set(Line line, long id)
+    {
+        line.Id = id;
+        return true;
     }
 
     // The protocol's field names as constants (no string per field of every reply); null for any other name.
@@ -159,8 +207,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
     /// <summary>Turns a line that answers <paramref name="op"/> into a reply, or names what was wrong with it.</summary>
     public static HostReply? From(Line line, string op, out string? problem)
     {
-        problem = line.ReplyProblem;
-        if (problem is not null) return null;
+        problem = null;
         if (line.Ok is not { } ok)
         {
             problem = "a reply without a boolean \"ok\"";
@@ -241,8 +288,6 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
         public string? ErrorKind { get; set; }
 
         public string? ErrorMessage { get; set; }
-
-        public string? ReplyProblem { get; set; }
 
         public double[]? Profile { get; set; }
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -16,11 +15,14 @@ internal sealed class HostTransport : IDisposable
     /// <summary>The length of the one-time secret a TCP host presents before anything else.</summary>
     internal const int SecretBytes = 32;
 
-    // Connections that have not presented the secret yet; more than this are turned away at once.
-    private const int MaxUnproven = 16;
+    // Connections that have not presented the secret yet; one more evicts the oldest of them. Any local process can
+    // connect, so this only bounds the memory and sockets the wait costs: the host's own connection presents its secret
+    // at once, so only this many connections arriving after it, before it was read, could push it out.
+    private const int MaxUnproven = 64;
 
-    // How long a connection may take to present the secret (the real host sends it right after connecting).
-    private static readonly TimeSpan ProofTimeout = TimeSpan.FromSeconds(10);
+    // How long a connection may take to present the secret: the real host writes it in the same moment it connects,
+    // so a connection that stays silent longer is someone else's.
+    private static readonly TimeSpan ProofTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Socket _listener;
     private readonly string? _socketDirectory;
@@ -101,7 +103,7 @@ internal sealed class HostTransport : IDisposable
             // Windows would otherwise let another process bind the same port over ours.
             if (OperatingSystem.IsWindows()) listener.ExclusiveAddressUse = true;
             listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen(MaxUnproven);
+            listener.Listen(MaxUnproven * 2);
             var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
             options.TcpListeningForTests?.Invoke(port);
             return new HostTransport(listener, null, null, port, RandomNumberGenerator.GetBytes(SecretBytes));
@@ -143,11 +145,12 @@ internal sealed class HostTransport : IDisposable
     private async Task<NetworkStream> AcceptFirstAsync(CancellationToken cancellationToken) =>
         new(await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false), ownsSocket: true);
 
-    // Every connection proves itself on its own, so one that connects and stays silent delays nobody.
+    // Every connection proves itself on its own and at once, so connections that stay silent delay nobody: each has a
+    // short deadline, and when too many wait the oldest is dropped to make room.
     private async Task<NetworkStream> AcceptProvenAsync(byte[] secret, CancellationToken cancellationToken)
     {
         var won = new TaskCompletionSource<NetworkStream>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var unproven = new ConcurrentDictionary<Socket, byte>();
+        var unproven = new LinkedList<Socket>();
         using var registration = cancellationToken.Register(() => won.TrySetCanceled(cancellationToken));
         _ = Task.Run(async () =>
         {
@@ -156,13 +159,21 @@ internal sealed class HostTransport : IDisposable
                 while (!won.Task.IsCompleted)
                 {
                     var socket = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                    if (unproven.Count >= MaxUnproven || !unproven.TryAdd(socket, 0))
+                    Socket? evicted = null;
+                    LinkedListNode<Socket> node;
+                    lock (unproven)
                     {
-                        socket.Dispose();
-                        continue;
+                        if (unproven.Count >= MaxUnproven)
+                        {
+                            evicted = unproven.First!.Value;
+                            unproven.RemoveFirst();
+                        }
+
+                        node = unproven.AddLast(socket);
                     }
 
-                    _ = ProveAsync(socket);
+                    evicted?.Dispose();
+                    _ = ProveAsync(socket, node);
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -178,17 +189,24 @@ internal sealed class HostTransport : IDisposable
         }
         finally
         {
-            foreach (var socket in unproven.Keys) socket.Dispose();
+            Socket[] left;
+            lock (unproven)
+            {
+                left = [.. unproven];
+                unproven.Clear();
+            }
+
+            foreach (var socket in left) socket.Dispose();
         }
 
-        async Task ProveAsync(Socket socket)
+        async Task ProveAsync(Socket socket, LinkedListNode<Socket> node)
         {
             var proven = false;
+            var presented = new byte[SecretBytes];
             try
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 deadline.CancelAfter(ProofTimeout);
-                var presented = new byte[SecretBytes];
                 var read = 0;
                 while (read < presented.Length)
                 {
@@ -205,7 +223,13 @@ internal sealed class HostTransport : IDisposable
             }
             finally
             {
-                unproven.TryRemove(socket, out _);
+                // What was presented may be the secret itself: it does not stay in memory.
+                CryptographicOperations.ZeroMemory(presented);
+                lock (unproven)
+                {
+                    if (node.List is not null) unproven.Remove(node);
+                }
+
                 if (!proven || !won.TrySetResult(new NetworkStream(socket, ownsSocket: true))) socket.Dispose();
             }
         }

@@ -15,6 +15,7 @@ internal static class OsSandbox
 {
     private static readonly Lazy<string?> s_bwrap = new(Probe);
     private static int s_saidUnavailable;
+    private static int s_saidRoot;
 
     // What the dynamically linked Deno binary needs to start; read-only, and nothing of the user's files.
     private static readonly string[] SystemPaths = ["/usr/lib", "/usr/lib64", "/lib", "/lib64", "/etc/ld.so.cache"];
@@ -42,6 +43,28 @@ internal static class OsSandbox
             logger.LogWarning("The sandbox runs without its operating-system layer: bubblewrap (bwrap) is not installed or cannot create namespaces here. " +
                 "Deno's permissions remain the wall. Install it (Debian/Ubuntu: apt-get install bubblewrap) to add the second wall.");
         }
+    }
+
+    /// <summary>
+    /// Logs once per application that it runs as root: the wall then rests on namespaces and dropped capabilities alone
+    /// (every file the host can see is owned by its own user), so a kernel or bubblewrap flaw costs more.
+    /// </summary>
+    public static void SayRootOnce(ILogger logger)
+    {
+        if (Environment.IsPrivilegedProcess && Interlocked.Exchange(ref s_saidRoot, 1) == 0)
+        {
+            logger.LogWarning("The application runs as root: the sandbox's operating-system layer still drops every capability and binds " +
+                "/proc/sys read-only, but files that root owns look like the host's own. Run the application as an unprivileged user.");
+        }
+    }
+
+    /// <summary>
+    /// Starts bubblewrap itself with an empty environment: inside the wall it is process 1, and whatever environment it
+    /// started with (the application's, API keys included) would be readable in <c>/proc/1/environ</c>.
+    /// </summary>
+    public static void ClearEnvironment(CliWrap.Builders.EnvironmentVariablesBuilder env)
+    {
+        foreach (var name in Environment.GetEnvironmentVariables().Keys.OfType<string>()) env.Set(name, null);
     }
 
     private static readonly Lazy<System.Collections.Concurrent.BlockingCollection<Action>> s_launcher = new(StartLauncher);
@@ -104,7 +127,8 @@ internal static class OsSandbox
         List<string> args =
         [
             "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv", "--chdir", "/",
-            "--proc", "/proc", "--dev", "/dev",
+            // A fresh /proc, with the kernel's settings read-only (as root they would be writable through it).
+            "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
         ];
         if (shareNetwork) args.Insert(1, "--share-net");
         foreach (var (name, value) in environment) args.AddRange(["--setenv", name, value ?? ""]);

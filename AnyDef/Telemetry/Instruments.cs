@@ -4,7 +4,7 @@ using System.Reflection;
 
 namespace AnyDefNet.Telemetry;
 
-/// <summary>AnyDef's activity source and instruments (see the README's telemetry table for every name).</summary>
+/// <summary>AnyDef's activity source and instruments (see docs/telemetry.md for every name).</summary>
 internal static class Instruments
 {
     private static readonly string? s_version = typeof(Instruments).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;

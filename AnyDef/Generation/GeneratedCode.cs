@@ -10,4 +10,7 @@ public sealed record GeneratedCode(string Code, string Source, string? Model, st
     /// <summary>Tokens the generation used, every attempt included: measured when the model wrote it, read from the store
     /// file's header otherwise; null when unknown (hand-written code, a header without the line).</summary>
     public TokenUsage? Usage { get; init; }
+
+    // Whether the code was read from a store file marked reviewed: frozen mode serves nothing else from memory either.
+    internal bool Reviewed { get; init; }
 }

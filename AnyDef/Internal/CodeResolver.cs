@@ -42,7 +42,10 @@ internal static class CodeResolver
         CancellationToken cancellationToken)
     {
         var cache = options.Cache ?? s_cache;
-        if (cache.TryGetValue(spec.Hash, out GeneratedCode? cached) && cached is not null) return cached with { Source = "memory" };
+        if (cache.TryGetValue(spec.Hash, out GeneratedCode? cached) && cached is not null && (cached.Reviewed || !options.EffectiveFrozen || options.AllowUnreviewed))
+        {
+            return cached with { Source = "memory" };
+        }
 
         var key = (cache, $"{spec.Hash}|{options.EffectiveStoreDirectory}|{options.EffectiveFrozen}");
         var lazy = s_inFlight.GetOrAdd(key, _ => new Lazy<Task<GeneratedCode>>(() => LoadOrGenerateAsync(spec, checks, options, sandbox, cache, embeddedStore)));
@@ -74,13 +77,13 @@ internal static class CodeResolver
 
             if (options.EffectiveFrozen && !stored.Reviewed && !options.AllowUnreviewed) throw new UnreviewedCodeException(spec.Name, stored.Path);
             logger.LogDebug("Code for {Function} read from {Path}", spec.Name, stored.Path);
-            result = new GeneratedCode(stored.Code, "store", stored.Source, stored.Path) { Usage = stored.Usage };
+            result = new GeneratedCode(stored.Code, "store", stored.Source, stored.Path) { Usage = stored.Usage, Reviewed = stored.Reviewed };
         }
         else if (embeddedStore is not null && EmbeddedCodeStore.Read(embeddedStore, spec) is { } embedded)
         {
             if (options.EffectiveFrozen && !embedded.Reviewed && !options.AllowUnreviewed) throw new UnreviewedCodeException(spec.Name, embedded.Path);
             logger.LogDebug("Code for {Function} read from {Path}", spec.Name, embedded.Path);
-            result = new GeneratedCode(embedded.Code, "store", embedded.Source, embedded.Path);
+            result = new GeneratedCode(embedded.Code, "store", embedded.Source, embedded.Path) { Reviewed = embedded.Reviewed };
         }
         else if (options.EffectiveFrozen)
         {

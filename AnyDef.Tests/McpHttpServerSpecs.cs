@@ -28,16 +28,15 @@ public sealed class McpHttpServerSpecs : IAsyncLifetime
             "def add_money(a, b, places=2):\n    return round(a + b, places)\n", "hand-written");
         await File.WriteAllTextAsync(reviewed, (await File.ReadAllTextAsync(reviewed)).Replace("# reviewed: false", "# reviewed: true"));
         await store.WriteAsync(FunctionSpec.FromSignature("def unreviewed(x: int) -> int", "Not read by a person yet."), "def unreviewed(x):\n    return x\n", "a model");
-        var sum = AnyDefTools.FromAssembly(typeof(Embedded).Assembly).Single(t => t.Name == "sum");
 
-        // The lines of docs/agents.md ("The MCP server over HTTP"), on a free port of this machine.
+        // The lines of docs/agents.md ("The MCP server over HTTP"), with this test's folder and assembly, on a free local port.
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddMcpServer().WithHttpTransport().WithAnyDefTools(o =>
         {
-            o.Store = folder;
-            o.Functions.Add(sum);
+            o.Store = folder;                                           // reviewed functions, each a tool
+            o.Functions.Add(AnyDefTools.FromAssembly(typeof(Embedded).Assembly).Single(t => t.Name == "sum"));  // declared ones
         });
         _app = builder.Build();
         _app.MapMcp("/mcp");

@@ -89,4 +89,14 @@ public sealed class McpHttpServerSpecs : IAsyncLifetime
         add.ToJsonString().Should().Be("0.3");
         sum.ToJsonString().Should().Be("42");
     }
+
+    [Fact]
+    public void A_server_with_nothing_to_serve_is_refused_when_it_is_configured()
+    {
+        var services = new ServiceCollection();
+
+        var act = () => services.AddMcpServer().WithHttpTransport().WithAnyDefTools(o => o.RunPython = false);
+
+        act.Should().Throw<ArgumentException>().WithMessage("There is nothing to serve*");
+    }
 }

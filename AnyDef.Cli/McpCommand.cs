@@ -41,7 +41,7 @@ internal static class McpCommand
 
                 if (parse.GetValue(store) is { } folder)
                 {
-                    foreach (var tool in StoredTools.Read(folder, sandbox, limit)) tools.Add(McpServerTool.Create(tool));
+                    foreach (var tool in AnyDefTools.FromStore(folder, sandbox, limit, skipped => Console.Error.WriteLine($"anydef mcp: {skipped}"))) tools.Add(McpServerTool.Create(tool));
                 }
 
                 if (tools.Count == 0) throw new ArgumentException("There is nothing to serve: give --store with reviewed functions, or leave run_python on.");

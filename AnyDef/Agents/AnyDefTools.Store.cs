@@ -1,14 +1,22 @@
-using AnyDefNet.Agents;
 using Microsoft.Extensions.AI;
 
-namespace AnyDefNet.Cli;
+namespace AnyDefNet.Agents;
 
-/// <summary>The reviewed functions of a store folder as tools: each runs its stored code, as written, in the sandbox (frozen:
-/// no model is ever asked), with a schema made from the signature and description in its header.</summary>
-internal static class StoredTools
+public static partial class AnyDefTools
 {
-    public static IReadOnlyList<AIFunction> Read(string folder, PythonSandbox sandbox, TimeSpan timeout)
+    /// <summary>The reviewed functions of a store folder as tools: each runs its stored code, as written, in the sandbox (frozen:
+    /// no model is ever asked), with a schema made from the signature and description in its file's header.</summary>
+    /// <param name="folder">The store folder (as written by <see cref="DirectoryCodeStore"/> or <c>anydef generate</c>).</param>
+    /// <param name="sandbox">The sandbox the functions run in.</param>
+    /// <param name="timeout">How long one call may run.</param>
+    /// <param name="skipped">Told, for each file that is not served, its name and why (not reviewed, no signature, a name
+    /// another file already serves); null to ignore.</param>
+    /// <returns>One tool per reviewed function with a signature.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static IReadOnlyList<AIFunction> FromStore(string folder, PythonSandbox sandbox, TimeSpan timeout, Action<string>? skipped = null)
     {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(sandbox);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The store folder '{folder}' does not exist.");
         var tools = new List<AIFunction>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -17,11 +25,11 @@ internal static class StoredTools
             var file = Path.GetFileName(stored.Path);
             if (!stored.Reviewed)
             {
-                Console.Error.WriteLine($"anydef mcp: skipping {file}: not reviewed (set 'reviewed: true' in its header after reading it)");
+                skipped?.Invoke($"skipping {file}: not reviewed (set 'reviewed: true' in its header after reading it)");
                 continue;
             }
 
-            var (signature, description) = Header(File.ReadAllText(stored.Path));
+            var (signature, description) = StoreHeader(File.ReadAllText(stored.Path));
             FunctionSpec spec;
             try
             {
@@ -30,13 +38,13 @@ internal static class StoredTools
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException)
             {
-                Console.Error.WriteLine($"anydef mcp: skipping {file}: {ex.Message}");
+                skipped?.Invoke($"skipping {file}: {ex.Message}");
                 continue;
             }
 
             if (!names.Add(spec.Name))
             {
-                Console.Error.WriteLine($"anydef mcp: skipping {file}: another file already serves '{spec.Name}'");
+                skipped?.Invoke($"skipping {file}: another file already serves '{spec.Name}'");
                 continue;
             }
 
@@ -48,12 +56,12 @@ internal static class StoredTools
         return tools;
     }
 
-    private static (string? Signature, string? Description) Header(string text)
+    private static (string? Signature, string? Description) StoreHeader(string text)
     {
         string? signature = null;
         var description = new List<string>();
         var inDescription = false;
-        foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
+        foreach (var line in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
         {
             if (!line.StartsWith('#')) break;
             var body = line.TrimStart('#');

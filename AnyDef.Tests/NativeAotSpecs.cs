@@ -78,19 +78,34 @@ public sealed class NativeAotSpecs
     [Fact]
     public void The_metadata_the_generator_writes_round_trips_collections_nullable_values_and_enums_with_no_reflection_resolver()
     {
-        // Arrange: options that know only what generated code and the scalar metadata provide, as in a Native AOT app
-        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-        options.TypeInfoResolver = JsonTypeInfoResolver.Combine(new Generated(), ScalarJson.Resolver);
-        options.MakeReadOnly();
+        // Arrange: the generator's real output, compiled and loaded; its options are built as in a Native AOT app, where
+        // reflection-based serialization is off, so they know only what the generated code and the scalar metadata provide
+        const string source = """
+            using System;
+            using System.Collections.Generic;
+            using AnyDefNet;
+
+            namespace App;
+
+            public static partial class Calendar
+            {
+                /// <summary>Group the days of each week and count the numbers.</summary>
+                [AnyDef]
+                public static partial Dictionary<string, List<DayOfWeek?>> Weeks(Dictionary<string, List<DayOfWeek?>> weeks, IReadOnlyList<long> numbers);
+            }
+            """;
+        var function = (DeclaredFunction<Dictionary<string, List<DayOfWeek?>>>)DeclaredFunction.FindAll(Load(source)).Single();
+        var options = Json.ForDeclared(function.JsonTypes, function.JsonContext, allowReflection: false);
         var value = new Dictionary<string, List<DayOfWeek?>> { ["week"] = [DayOfWeek.Monday, null], ["none"] = [] };
 
         // Act
-        var json = JsonSerializer.Serialize(value, (JsonTypeInfo<Dictionary<string, List<DayOfWeek?>>>)options.GetTypeInfo(value.GetType()));
-        var back = JsonSerializer.Deserialize(json, (JsonTypeInfo<Dictionary<string, List<DayOfWeek?>>>)options.GetTypeInfo(value.GetType()));
-        var numbers = JsonSerializer.Serialize(new[] { 1L, 2L }, (JsonTypeInfo<IReadOnlyList<long>>)options.GetTypeInfo(typeof(IReadOnlyList<long>)));
+        var json = JsonSerializer.Serialize(value, Json.TypeInfo<Dictionary<string, List<DayOfWeek?>>>(options));
+        var back = JsonSerializer.Deserialize(json, Json.TypeInfo<Dictionary<string, List<DayOfWeek?>>>(options));
+        var numbers = JsonSerializer.Serialize(new[] { 1L, 2L }, Json.TypeInfo<IReadOnlyList<long>>(options));
         var unknown = () => options.GetTypeInfo(typeof(Uri));
 
         // Assert
+        function.JsonTypes.Should().NotBeNull("the generator wrote the metadata of the method's types");
         json.Should().Be("""{"week":["Monday",null],"none":[]}""");
         back.Should().BeEquivalentTo(value);
         numbers.Should().Be("[1,2]");
@@ -164,17 +179,13 @@ public sealed class NativeAotSpecs
         }
     }
 
-    // What the generator writes for a method over Dictionary<string, List<DayOfWeek?>> and IReadOnlyList<long>.
-    private sealed class Generated : IJsonTypeInfoResolver
+    // Compiles the source with the real generator's output and loads it into this process.
+    private static System.Reflection.Assembly Load(string source)
     {
-        public JsonTypeInfo? GetTypeInfo(Type type, JsonSerializerOptions options)
-        {
-            if (type == typeof(DayOfWeek)) return DeclaredJson.Enum<DayOfWeek>(options);
-            if (type == typeof(DayOfWeek?)) return DeclaredJson.Nullable<DayOfWeek>(options);
-            if (type == typeof(List<DayOfWeek?>)) return DeclaredJson.List<DayOfWeek?>(options);
-            if (type == typeof(Dictionary<string, List<DayOfWeek?>>)) return DeclaredJson.Dictionary<List<DayOfWeek?>>(options);
-            if (type == typeof(IReadOnlyList<long>)) return DeclaredJson.Sequence<IReadOnlyList<long>, long>(options);
-            return null;
-        }
+        var (output, _) = GeneratorHarness.Generate(source);
+        using var image = new MemoryStream();
+        var emitted = output.Emit(image);
+        emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Should().BeEmpty();
+        return System.Reflection.Assembly.Load(image.ToArray());
     }
 }

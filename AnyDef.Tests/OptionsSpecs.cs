@@ -1,4 +1,9 @@
+using AnyDefNet.Tests.Infrastructure;
+using CliWrap;
+using CliWrap.Buffered;
 using FluentAssertions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace AnyDefNet.Tests;
 
@@ -79,7 +84,6 @@ public sealed class OptionsSpecs
             .Which.Message.Should().Contain("MaxProcessesPerFunction must be at least 1 (was 0)")
             .And.Contain("Transport must be one of Automatic, UnixSocket, Tcp (was 7)")
             .And.Contain("MaxProcesses must be at least 1");
-        SandboxOptions.Default.MaxProcessesPerFunction.Should().Be(Math.Min(Environment.ProcessorCount, 4));
         SandboxOptions.Default.EffectiveTransport.Should().Be(OperatingSystem.IsWindows() ? SandboxTransport.Tcp : SandboxTransport.UnixSocket);
     }
 
@@ -92,5 +96,32 @@ public sealed class OptionsSpecs
 
         a.Should().BeSameAs(b);
         a.Should().NotBeSameAs(c);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 3)]
+    [InlineData(4, 4)]
+    [InlineData(16, 4)]
+    public async Task Processes_per_function_default_to_the_number_of_cores_and_at_most_four(int cores, int expected)
+    {
+        // Arrange: a program of its own that prints the default, run with the number of cores the runtime reports set
+        var dir = TestEnvironment.TempDir();
+        var program = CSharpCompilation.Create("PrintDefault",
+            [CSharpSyntaxTree.ParseText("System.Console.Write(AnyDefNet.SandboxOptions.Default.MaxProcessesPerFunction);")],
+            [.. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).Select(p => MetadataReference.CreateFromFile(p))],
+            new CSharpCompilationOptions(OutputKind.ConsoleApplication));
+        program.Emit(Path.Combine(dir, "PrintDefault.dll")).Success.Should().BeTrue();
+        File.Copy(typeof(SandboxOptions).Assembly.Location, Path.Combine(dir, "AnyDef.dll"));
+        await File.WriteAllTextAsync(Path.Combine(dir, "PrintDefault.runtimeconfig.json"),
+            """{"runtimeOptions":{"framework":{"name":"Microsoft.NETCore.App","version":"VERSION"}}}""".Replace("VERSION", Environment.Version.ToString(), StringComparison.Ordinal));
+
+        // Act
+        var result = await CliWrap.Cli.Wrap("dotnet").WithArguments([Path.Combine(dir, "PrintDefault.dll")])
+            .WithEnvironmentVariables(e => e.Set("DOTNET_PROCESSOR_COUNT", cores.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
+
+        // Assert
+        result.StandardOutput.Should().Be(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), result.StandardError);
     }
 }

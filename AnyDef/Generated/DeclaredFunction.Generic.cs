@@ -42,6 +42,8 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
     {
         _name = name;
         _resultAllowsNull = resultAllowsNull;
+        JsonTypes = jsonTypes;
+        JsonContext = jsonContext;
         _json = Json.ForDeclared(jsonTypes, jsonContext);
         examples?.Invoke(this);
         Spec = new FunctionSpec(name, description, parameters, returnHint, typeDefinitions,
@@ -51,6 +53,12 @@ public sealed class DeclaredFunction<TResult> : DeclaredFunction
 
     /// <inheritdoc />
     public override FunctionSpec Spec { get; }
+
+    /// <summary>The JSON metadata the generator wrote for the method, or null.</summary>
+    internal Func<Type, JsonSerializerOptions, JsonTypeInfo?>? JsonTypes { get; }
+
+    /// <summary>The application's JSON context named for the method, or null.</summary>
+    internal IJsonTypeInfoResolver? JsonContext { get; }
 
     internal override SpecChecks Checks => new(_examples, json => Serialize(Convert(json, "")));
 

@@ -46,13 +46,17 @@ internal static class Json
     /// <summary>The options of an <see cref="AnyDefAttribute"/> method: the metadata the source generator wrote for its
     /// collections and enums, the application's <see cref="JsonSerializerContext"/> for its records, built-in metadata for
     /// scalars, and reflection only where the application allows it (never in a trimmed or Native AOT app).</summary>
-    public static JsonSerializerOptions ForDeclared(Func<Type, JsonSerializerOptions, JsonTypeInfo?>? generated, IJsonTypeInfoResolver? context)
+    /// <param name="generated">The generated metadata, or null.</param>
+    /// <param name="context">The application's context, or null.</param>
+    /// <param name="allowReflection">False to build the options a trimmed or Native AOT app gets even where reflection is on.</param>
+    public static JsonSerializerOptions ForDeclared(Func<Type, JsonSerializerOptions, JsonTypeInfo?>? generated, IJsonTypeInfoResolver? context,
+        bool allowReflection = true)
     {
         var resolvers = new List<IJsonTypeInfoResolver>();
         if (generated is not null) resolvers.Add(new DelegateResolver(generated));
         if (context is not null) resolvers.Add(context);
         resolvers.Add(ScalarJson.Resolver);
-        var reflection = ReflectionFallback();
+        var reflection = allowReflection ? ReflectionFallback() : null;
         if (reflection is not null) resolvers.Add(reflection);
         var options = Create(JsonTypeInfoResolver.Combine([.. resolvers]));
         if (reflection is not null && StringEnums() is { } enums) options.Converters.Add(enums);

@@ -97,11 +97,7 @@ public sealed class FleetSpecs(GarnetFixture garnet, ITestOutputHelper output) :
             if (shortLock) settings["AnyDef__GenerationLockExpiry"] = "00:00:03";
             await using var holder = FleetInstance.Start(settings);
             await using var waiter = FleetInstance.Start(settings);
-            await Task.WhenAll(holder.WaitForLineAsync("ready"), waiter.WaitForLineAsync("ready"));
-            await holder.GoAsync();
-            await WaitUntil(() => Server.RequestCount == 1, "the holder's model request");
-            await waiter.GoAsync();
-            await waiter.WaitForLineAsync("waiting for its result");
+            await HolderAsksThenWaiterWaitsAsync(holder, waiter);
 
             // Act
             switch (fault[..fault.IndexOf(' ', StringComparison.Ordinal)])
@@ -163,11 +159,7 @@ public sealed class FleetSpecs(GarnetFixture garnet, ITestOutputHelper output) :
         var settings = new Dictionary<string, string>(Settings(TestEnvironment.Unique("Square the number."))) { ["AnyDef__MaxAttempts"] = "2" };
         await using var holder = FleetInstance.Start(settings);
         await using var waiter = FleetInstance.Start(settings);
-        await Task.WhenAll(holder.WaitForLineAsync("ready"), waiter.WaitForLineAsync("ready"));
-        await holder.GoAsync();
-        await WaitUntil(() => Server.RequestCount == 1, "the holder's model request");
-        await waiter.GoAsync();
-        await waiter.WaitForLineAsync("waiting for its result");
+        await HolderAsksThenWaiterWaitsAsync(holder, waiter);
 
         // Act
         var results = await Task.WhenAll(holder.WaitForLineAsync("result:"), waiter.WaitForLineAsync("result:"));
@@ -252,6 +244,16 @@ public sealed class FleetSpecs(GarnetFixture garnet, ITestOutputHelper output) :
         {
             return false;
         }
+    }
+
+    // Both instances ready; the holder takes the lock and asks the model, then the waiter arrives and waits for its result.
+    private async Task HolderAsksThenWaiterWaitsAsync(FleetInstance holder, FleetInstance waiter)
+    {
+        await Task.WhenAll(holder.WaitForLineAsync("ready"), waiter.WaitForLineAsync("ready"));
+        await holder.GoAsync();
+        await WaitUntil(() => Server.RequestCount == 1, "the holder's model request");
+        await waiter.GoAsync();
+        await waiter.WaitForLineAsync("waiting for its result");
     }
 
     private static async Task WaitUntil(Func<bool> condition, string what)

@@ -20,10 +20,7 @@ public sealed class PackageIntegritySpecs : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _base = _wheels.Build($"anydef-ibase-{_wheels.Suffix}", $"anydef_ibase_{_wheels.Suffix}", "PREFIX = 'Hello, '\n");
-        _greet = _wheels.Build($"anydef-igreet-{_wheels.Suffix}", $"anydef_igreet_{_wheels.Suffix}",
-            $"from anydef_ibase_{_wheels.Suffix} import PREFIX\n\ndef hello(name):\n    return PREFIX + name + '!'\n");
-        _wheels.AddToLock(_base).AddToLock(_greet, depends: [_base.Distribution]);
+        (_base, _greet) = _wheels.BuildGreeting("i");
         _index = await PackageIndexServer.StartAsync(_wheels.Folder);
     }
 

@@ -22,10 +22,7 @@ public sealed class PackageSpecs : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _base = _wheels.Build($"anydef-base-{_wheels.Suffix}", $"anydef_base_{_wheels.Suffix}", "PREFIX = 'Hello, '\n");
-        _greet = _wheels.Build($"anydef-greet-{_wheels.Suffix}", $"anydef_greet_{_wheels.Suffix}",
-            $"from anydef_base_{_wheels.Suffix} import PREFIX\n\ndef hello(name):\n    return PREFIX + name + '!'\n");
-        _wheels.AddToLock(_base).AddToLock(_greet, depends: [_base.Distribution]);
+        (_base, _greet) = _wheels.BuildGreeting();
         _index = await PackageIndexServer.StartAsync(_wheels.Folder);
     }
 

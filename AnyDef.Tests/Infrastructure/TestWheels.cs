@@ -49,6 +49,17 @@ public sealed class TestWheels
         return new Wheel(distribution, version, fileName, path, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant(), module);
     }
 
+    /// <summary>Builds and locks a pair of wheels, <c>anydef-{name}base</c> (<c>PREFIX = 'Hello, '</c>) and <c>anydef-{name}greet</c>
+    /// (<c>hello(name)</c>, which imports the prefix from the first), so a function's package has a dependency.</summary>
+    public (Wheel Base, Wheel Greet) BuildGreeting(string name = "")
+    {
+        var baseWheel = Build($"anydef-{name}base-{Suffix}", $"anydef_{name}base_{Suffix}", "PREFIX = 'Hello, '\n");
+        var greet = Build($"anydef-{name}greet-{Suffix}", $"anydef_{name}greet_{Suffix}",
+            $"from anydef_{name}base_{Suffix} import PREFIX\n\ndef hello(name):\n    return PREFIX + name + '!'\n");
+        AddToLock(baseWheel).AddToLock(greet, depends: [baseWheel.Distribution]);
+        return (baseWheel, greet);
+    }
+
     /// <summary>Lists the wheel in the lock file, with its SHA-256 (or a wrong one) and dependencies.</summary>
     public TestWheels AddToLock(Wheel wheel, string[]? depends = null, string? sha256 = null)
     {

@@ -77,8 +77,9 @@ internal static class ExecCommand
         Sandbox(PackageSet.Empty, null, null).Prestart();
     }
 
-    // Streams: the inputs are read as the batch goes, and each result line is written (and flushed) as soon as it is
-    // ready, so a huge batch holds neither its inputs nor its results in memory and a killed run keeps what it printed.
+    // Streams: the inputs are read as the batch goes, and the result lines are written as soon as they are ready, so a
+    // huge batch holds neither its inputs nor its results in memory and a killed run keeps what it printed. Lines that
+    // are ready together leave in one write: the output is flushed whenever the next outcome is not ready yet.
     private static async Task<int> RunBatchAsync(PythonSandbox sandbox, string code, string name, FileInfo batchFile, TimeSpan timeout, TimeSpan? batchTimeout, CancellationToken ct)
     {
         if (!batchFile.Exists) throw new FileNotFoundException($"The batch file '{batchFile.FullName}' does not exist.");
@@ -93,20 +94,29 @@ internal static class ExecCommand
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (batchTimeout is { } whole) deadline.CancelAfter(whole);
         var inputs = File.ReadLinesAsync(batchFile.FullName, ct).Where(line => !string.IsNullOrWhiteSpace(line));
-        using var stdout = Console.OpenStandardOutput();
-        using var writer = new Utf8JsonWriter(stdout);
+        await using var stdout = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
+        await using var writer = new Utf8JsonWriter(stdout);
         var written = 0;
         try
         {
-            await foreach (var r in sandbox.StreamBatchAsync(code, name, inputs, timeout, deadline.Token))
+            var outcomes = sandbox.StreamBatchAsync(code, name, inputs, timeout, deadline.Token).GetAsyncEnumerator(deadline.Token);
+            await using (outcomes.ConfigureAwait(false))
             {
-                WriteLine(writer, stdout, r.Error is null, r.ResultJson, Type(r.Error), r.Error is PythonExecutionException q ? q.PythonMessage : r.Error?.Message);
-                written++;
+                while (true)
+                {
+                    var next = outcomes.MoveNextAsync();
+                    if (!next.IsCompleted) await stdout.FlushAsync(ct);
+                    if (!await next) break;
+                    var r = outcomes.Current;
+                    WriteLine(writer, stdout, r.Error is null, r.ResultJson, Type(r.Error), r.Error is PythonExecutionException q ? q.PythonMessage : r.Error?.Message);
+                    written++;
+                }
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            // The whole batch ran out of time: every input not yet answered still gets its line.
+            // The whole batch ran out of time: the inputs that finished before have their lines, and every input not yet
+            // answered still gets one.
             var message = $"the batch did not finish within --batch-timeout ({batchTimeout!.Value.TotalSeconds:0.###} s); this input was not run or did not finish";
             await foreach (var _ in File.ReadLinesAsync(batchFile.FullName, ct).Where(line => !string.IsNullOrWhiteSpace(line)).Skip(written))
             {
@@ -114,6 +124,7 @@ internal static class ExecCommand
             }
         }
 
+        await stdout.FlushAsync(ct);
         return ExitCodes.Success;
     }
 
@@ -151,6 +162,5 @@ internal static class ExecCommand
         writer.Flush();
         writer.Reset();
         stdout.WriteByte((byte)'\n');
-        stdout.Flush();
     }
 }

@@ -58,15 +58,15 @@ public sealed class CliSpecs : FakeModelSpecs
         var nap = Path.Combine(_dir, "nap.py");
         await File.WriteAllTextAsync(nap, "def nap(s):\n    import time\n    time.sleep(s)\n    return s\n");
         var batch = Path.Combine(_dir, "naps.jsonl");
-        // The first chunk (8 inputs) comes back whole; the second holds the input that outlasts the batch.
-        await File.WriteAllLinesAsync(batch, [.. Enumerable.Repeat("[0]", 8), "[600]", "[0]"]);
+        // Sent together (one chunk): the inputs before the one that outlasts the batch finish, and keep their results.
+        await File.WriteAllLinesAsync(batch, [.. Enumerable.Repeat("[0]", 3), "[600]", "[0]"]);
 
         var result = await AnyDefCli.RunAsync(["exec", "--code", nap, "--function", "nap", "--batch", batch, "--timeout", "900", "--batch-timeout", "20"])
             .WaitAsync(TimeSpan.FromSeconds(300));
 
         result.ExitCode.Should().Be(0, result.StandardError);
         const string late = "{\"ok\":false,\"error\":{\"type\":\"BatchTimeout\",\"message\":\"the batch did not finish within --batch-timeout (20 s); this input was not run or did not finish\"}}";
-        result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal([.. Enumerable.Repeat("{\"ok\":true,\"result\":0}", 8), late, late]);
+        result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal([.. Enumerable.Repeat("{\"ok\":true,\"result\":0}", 3), late, late]);
     }
 
     [Fact]

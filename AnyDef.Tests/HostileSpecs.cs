@@ -228,18 +228,22 @@ public sealed class HostileSpecs(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_batch_input_that_reaches_emit_through_pythons_frames_and_hands_it_two_outcomes_shifts_no_result()
+    public async Task A_batch_input_that_searches_pythons_frames_for_a_way_to_hand_over_outcomes_finds_none_and_shifts_no_result()
     {
+        // Every input is a call the worker makes into Python and whose return value it takes: no callback that hands
+        // outcomes to the host is ever passed to Python, so none can be found on its frames (or anywhere in its globals).
         const string code = """
             def shift(x):
                 import sys
                 if x == 3:
                     f = sys._getframe()
                     while f is not None:
-                        emit = f.f_locals.get("emit")
-                        if emit is not None:
-                            emit('0{"ok":true,"result":999}')
-                            break
+                        for name, value in list(f.f_locals.items()) + list(f.f_globals.items()):
+                            if callable(value) and type(value).__name__.startswith("Js"):
+                                try:
+                                    value('0{"ok":true,"result":999}')
+                                except BaseException:
+                                    pass
                         f = f.f_back
                 return x * 10
             """;
@@ -252,13 +256,9 @@ public sealed class HostileSpecs(ITestOutputHelper output)
         for (var i = 0; i < outcomes.Count; i++)
         {
             output.WriteLine($"{i}: {outcomes[i].ResultJson ?? outcomes[i].Error!.GetType().Name}");
-            // Its own value, or a crash of the process that ran it: never a value that belongs to another input.
-            if (outcomes[i].Error is { } error) error.Should().BeOfType<SandboxCrashedException>();
-            else outcomes[i].ResultJson.Should().Be((i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            outcomes[i].Error.Should().BeNull("nothing on Python's frames can hand the host an outcome, so no process ends");
+            outcomes[i].ResultJson.Should().Be((i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture), "each input gets its own value");
         }
-
-        outcomes.Should().Contain(o => o.Error != null, "the forged outcome count is the process's crash");
-        (await sandbox.RunAsync(code, "shift", "[5]")).ResultJson.Should().Be("50");
     }
 
     [Fact]

@@ -54,13 +54,15 @@ public sealed class AnyDefDynamicFunction
     internal async Task<string> InvokeJsonAsync(string packedArguments, CancellationToken cancellationToken) =>
         (await _runtime.CallAsync(packedArguments, cancellationToken).ConfigureAwait(false)).Result.ResultJson;
 
-    /// <summary>Calls the function over many positional-argument arrays in one round trip; outcomes in input order.</summary>
-    /// <remarks>Each outcome is either a result or the error that input raised; one failing input does not fail the rest.</remarks>
-    public async Task<IReadOnlyList<Func<JsonNode?>>> MapAsync(IEnumerable<JsonArray> inputs, CancellationToken cancellationToken = default)
+    /// <summary>Calls the function over many positional-argument arrays; one outcome per input, in input order.</summary>
+    /// <remarks>Each outcome is either a result or the typed error that input ended with; one failing input does not fail the rest.</remarks>
+    public async Task<IReadOnlyList<BatchOutcome<JsonNode?>>> MapAsync(IEnumerable<JsonArray> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var (outcomes, _) = await _runtime.CallBatchAsync([.. inputs.Select(a => Pack(a, null))], cancellationToken).ConfigureAwait(false);
-        return [.. outcomes.Select(o => (Func<JsonNode?>)(() => JsonNode.Parse(o().ResultJson, documentOptions: new JsonDocumentOptions { MaxDepth = Json.MaxDepth })))];
+        return [.. outcomes.Select(o => o.Error is { } error
+            ? new BatchOutcome<JsonNode?>(null, (AnyDefException)error)
+            : new BatchOutcome<JsonNode?>(JsonNode.Parse(o.ResultJson!, documentOptions: new JsonDocumentOptions { MaxDepth = Json.MaxDepth }), null))];
     }
 
     // The hints say where a float or a Decimal is expected: the call carries that, and decimals keep the digits written.

@@ -70,14 +70,14 @@ public sealed class AnyDefFunction<TArgs, TResult>
     public TResult Invoke(TArgs args) =>
         Blocking.Wait(() => InvokeAsync(args, CancellationToken.None));
 
-    /// <summary>Calls the function over many inputs in one round trip to the sandbox; results come back in input order.</summary>
+    /// <summary>Calls the function over many inputs, sent to the sandbox together; results come back in input order.</summary>
     /// <remarks><see cref="AnyDefOptions.Timeout"/> applies to each input. The first input that fails raises its error; the sandbox streams
     /// every outcome with <see cref="PythonSandbox.StreamBatchAsync"/>.</remarks>
     public async Task<IReadOnlyList<TResult>> MapAsync(IEnumerable<TArgs> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var (outcomes, code) = await _runtime.CallBatchAsync([.. inputs.Select(Pack)], cancellationToken).ConfigureAwait(false);
-        return [.. outcomes.Select(o => Convert(o().ResultJson, code))];
+        return [.. outcomes.Select(o => Convert(o.Result.ResultJson, code))];
     }
 
     /// <summary>
@@ -94,13 +94,20 @@ public sealed class AnyDefFunction<TArgs, TResult>
         await foreach (var (outcome, code) in _runtime.StreamBatchAsync(inputs.Select(Pack), cancellationToken).ConfigureAwait(false))
         {
             BatchOutcome<TResult> result;
-            try
+            if (outcome.Error is not null)
             {
-                result = new BatchOutcome<TResult>(Convert(outcome().ResultJson, code), null);
+                result = new BatchOutcome<TResult>(default, (AnyDefException)outcome.Error);
             }
-            catch (AnyDefException ex)
+            else
             {
-                result = new BatchOutcome<TResult>(default, ex);
+                try
+                {
+                    result = new BatchOutcome<TResult>(Convert(outcome.ResultJson!, code), null);
+                }
+                catch (AnyDefException ex)
+                {
+                    result = new BatchOutcome<TResult>(default, ex);
+                }
             }
 
             yield return result;

@@ -4,7 +4,8 @@ namespace AnyDefNet;
 /// <typeparam name="T">The function's result type.</typeparam>
 /// <param name="Value">The result, when the input succeeded.</param>
 /// <param name="Error">The input's error (Python raised, timeout, crash, memory, result too large or not convertible), or null.</param>
-public sealed record BatchOutcome<T>(T? Value, AnyDefException? Error)
+/// <remarks>A value type: a stream of many inputs allocates no outcome object per input.</remarks>
+public readonly record struct BatchOutcome<T>(T? Value, AnyDefException? Error)
 {
     /// <summary>Whether the input produced a value.</summary>
     public bool Succeeded => Error is null;

@@ -28,7 +28,7 @@ type Config = {
 type Request = {
   id: number;
   seq?: number;
-  op: "load" | "call" | "batch" | "doctest" | "cancel";
+  op: "load" | "call" | "doctest" | "cancel";
   code?: string;
   function?: string;
   args?: string;
@@ -49,17 +49,12 @@ type Job = {
   requests: Request[];
   start: number;
   answered: number;
-  reported: number;
-  // How many outcomes the job can have: its calls, or a batch's inputs.
+  // How many outcomes the job can have: its calls (one for any other request).
   outcomes: number;
   done: number;
   doneAt: number;
   // Per call of a group: the latest moment it may still run, whatever the worker claims (all earlier calls used their full timeout).
   latest: number[];
-  // The characters of the outcomes a batch has handed over so far.
-  chars: number;
-  // Set when the worker handed over more outcomes than the job has: none of them can be placed, so none is used.
-  forged?: boolean;
 };
 
 // The most calls handed to the worker at once (the cancel flags have one slot per call of a group).
@@ -98,7 +93,7 @@ const cancelView = new Uint8Array(cancel);
 const BOX = {
   maxGroup: MAX_GROUP,
   inSeq: 0, inKind: 1, inJob: 2, inCount: 3, inBytes: 4,
-  outSeq: 8, outJob: 9, outCount: 10, outBytes: 11, outSpent: 12,
+  outSeq: 8, outJob: 9, outCount: 10, outBytes: 11, outSpent: 12, outFrom: 13,
   startAt: 64, inLensAt: 128, outLensAt: 128 + MAX_GROUP * 8, profsAt: 128 + MAX_GROUP * 16,
   inAt: 128 + MAX_GROUP * 40, inSize: 256 * 1024, outSize: 256 * 1024,
   calls: 1, messages: 2,
@@ -210,16 +205,6 @@ class Channel {
 
 const SMALL_READ = 64 * 1024;
 
-// How many inputs a batch request holds: the host's own count of the outcomes it may have.
-function inputCount(args: string | undefined): number {
-  try {
-    const inputs = JSON.parse(args ?? "[]");
-    return Array.isArray(inputs) ? inputs.length : 0;
-  } catch {
-    return 0;
-  }
-}
-
 // Into a buffer of the file's size, in one read: Deno.readFile grows its buffer as it goes, which took two to three
 // times as long for the 30 MB snapshot.
 async function readWhole(path: string): Promise<Uint8Array> {
@@ -279,8 +264,6 @@ async function serve() {
   let job: Job | undefined;
   let jobs = 0;
   let dying = false;
-  // The running batch: the outcomes the worker has handed over so far (JSON texts, in input order).
-  let items: string[] = [];
 
   const hostItem = (kind: string, message: string) => JSON.stringify({ ok: false, host: kind, message });
   const lostMessage = (what: string) => `this ${what} finished, but its result was lost when the sandbox process was ended by a later ${what}`;
@@ -316,8 +299,7 @@ async function serve() {
 
   // The host's own count of a job's outcomes: more than it can have is a forged outcome, and the process ends.
   function tooMany(j: Job, more: number): boolean {
-    if (j.answered + items.length + more <= j.outcomes) return false;
-    j.forged = true;
+    if (j.answered + more <= j.outcomes) return false;
     die("fatal", `the sandbox process was ended: its worker handed over more outcomes than the ${j.outcomes} its job has`);
     return true;
   }
@@ -336,31 +318,22 @@ async function serve() {
     const j = job;
     // What the spill claims is checked like the progress: it starts no earlier than what the host holds, no later than
     // what is done, and fits the spill; a spill that fails is not read.
-    const held = j ? (j.op === "batch" ? items.length : j.answered) : 0;
+    const held = j ? j.answered : 0;
     if (!j || used <= 0 || used > spill.byteLength - 8 || !(first >= 0 && first <= j.outcomes)) return [held, []];
     return [first, new TextDecoder().decode(new Uint8Array(spill, 8, used).slice()).split("\n").filter((t) => t.length > 0)];
   }
 
-  // The outcomes of a batch that ended with `kind`: what the worker handed over, inputs that finished but whose
-  // results were still inside the worker are reported lost, and the input that was running gets the error.
-  function batchPayload(kind: string | undefined, message: string): string {
-    if (job?.forged) return "[" + Array(job.outcomes).fill(hostItem(kind ?? "fatal", message)).join(",") + "]";
-    const out = items.map((t) => (tooLarge(t) ? tooLargeItem() : t.slice(1)));
-    if (kind) {
-      if (job) claim(job);
-      const [first, texts] = spilled();
-      if (texts.length > 0) {
-        for (let i = out.length; i < first; i++) out.push(hostItem("lost", lostMessage("input")));
-        for (let k = Math.max(0, out.length - first); k < texts.length; k++) out.push(tooLarge(texts[k]) ? tooLargeItem() : texts[k].slice(1));
-      }
-      // Never more outcomes than inputs, whatever the worker wrote.
-      const limit = job?.outcomes ?? 0;
-      if (out.length > limit) out.length = limit;
-      const done = Math.min(job?.done ?? 0, limit);
-      for (let i = out.length; i < done; i++) out.push(hostItem("lost", lostMessage("input")));
-      if (out.length < limit) out.push(hostItem(kind, message));
-    }
-    return "[" + out.join(",") + "]";
+  // Passes on the outcomes of a running group that are done but still inside the worker (it is busy with a later call),
+  // read from the spill while the worker may be writing it: a read that saw the spill begin anew is not used. The
+  // worker's later message repeats them and is told apart by where its outcomes begin. Their captured output stays
+  // behind (the spill holds outcomes only).
+  function passOnSpilled(j: Job) {
+    if (j.op !== "call" || dying || !claim(j)) return;
+    const first = Atomics.load(spillHeader, 1);
+    const [from, texts] = spilled();
+    if (Atomics.load(spillHeader, 1) !== first || from !== first || texts.length === 0) return;
+    const done = Math.min(j.done, j.requests.length);
+    for (let k = j.answered - from; k >= 0 && k < texts.length && j.answered < done; k++) answerCall(j, texts[k], "", undefined, 0);
   }
 
   // [host in, host residence, worker before Python, Python, worker after Python, host out, worker residence], in µs.
@@ -395,8 +368,7 @@ async function serve() {
     dying = true;
     const j = job;
     // "exiting" tells the library to send nothing more here; what it sent meanwhile is never started.
-    if (j?.op === "batch") send({ id: j.requests[0].id, ok: true, exiting: true, reply: batchPayload(kind, message), stdout: "" });
-    else if (j?.op === "call") {
+    if (j?.op === "call") {
       claim(j);
       const [first, spilledTexts] = spilled();
       for (let k = j.answered - first; k >= 0 && k < spilledTexts.length && j.answered < j.requests.length; k++) answerCall(j, spilledTexts[k], "", undefined, 0);
@@ -442,7 +414,7 @@ async function serve() {
     }, 200);
   }
 
-  // Deadlines of calls and batch inputs: one timer, re-armed only when a deadline earlier than the armed one appears.
+  // Deadlines of calls: one timer, re-armed only when a deadline earlier than the armed one appears.
   // When it fires it looks at what runs now (the worker's progress says which call and since when).
   let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   let deadlineAt = Infinity;
@@ -457,7 +429,7 @@ async function serve() {
     deadlineTimer = undefined;
     deadlineAt = Infinity;
     const j = job;
-    if (!j || (j.op !== "call" && j.op !== "batch") || dying) return;
+    if (!j || j.op !== "call" || dying) return;
     const done = progressOf(j);
     if (done === undefined) return;
     const k = j.op === "call" ? done : 0;
@@ -470,11 +442,6 @@ async function serve() {
         else armDeadline(j.latest[last]);
       }
       return;
-    }
-    if (j.op === "batch" && done !== j.reported) {
-      // Tells the library the process is making progress through a long batch.
-      j.reported = done;
-      send({ id: 0, progress: done });
     }
     const timeout = j.requests[k].timeoutMs ?? 0;
     // A call already stopped is the grace period's business now.
@@ -504,6 +471,8 @@ async function serve() {
   function stop(j: Job, k: number, reason: "timeout" | "cancelled") {
     const r = j.requests[k];
     if (r.stop) return;
+    // The calls before a cancelled one keep the outcomes they have: passed on now, not after the stop has played out.
+    if (reason === "cancelled") passOnSpilled(j);
     r.stop = reason;
     const isCall = j.op === "call";
     if (isCall) {
@@ -556,8 +525,7 @@ async function serve() {
     const start = Date.now();
     let latest = start;
     const j: Job = job = {
-      id: ++jobs, op, requests, start, answered: 0, reported: -1, outcomes: op === "batch" ? inputCount(requests[0].args) : requests.length,
-      done: 0, doneAt: 0, chars: 0,
+      id: ++jobs, op, requests, start, answered: 0, outcomes: requests.length, done: 0, doneAt: 0,
       latest: op === "call" ? requests.map((r) => (latest += (r.timeoutMs ?? 0) > 0 ? r.timeoutMs! + config.graceMs : Infinity)) : [],
     };
     for (const r of requests) r.seq = seq = seq % 2147483647 + 1;
@@ -566,9 +534,8 @@ async function serve() {
     Atomics.store(interruptView, 0, 0);
     Atomics.store(progress, 0, 0);
     Atomics.store(progress, 1, 0);
-    items = [];
     watchMemory();
-    if (op === "call" || op === "batch") {
+    if (op === "call") {
       const timeouts = requests.map((r) => r.timeoutMs ?? 0).filter((t) => t > 0);
       if (timeouts.length > 0) armDeadline(j.start + Math.min(...timeouts));
     } else if (op !== "load" && (requests[0].timeoutMs ?? 0) > 0) {
@@ -616,9 +583,10 @@ async function serve() {
   // wrong with them (only code that reached the worker's memory writes a broken reply).
   function sharedReply(): Record<string, unknown> | string {
     const j = job;
-    const id = box[BOX.outJob], count = box[BOX.outCount], bytes = box[BOX.outBytes], spent = box[BOX.outSpent];
+    const id = box[BOX.outJob], count = box[BOX.outCount], bytes = box[BOX.outBytes], spent = box[BOX.outSpent], from = box[BOX.outFrom];
     if (!j || j.op !== "call" || id !== j.id) return "a reply for no group of calls the worker was given";
-    if (!(count >= 0 && count <= j.requests.length - j.answered)) return `a reply with ${count} outcomes`;
+    if (!(from >= 0 && from <= j.answered)) return `a reply whose outcomes begin at ${from}`;
+    if (!(count >= 0 && from + count <= j.requests.length)) return `a reply with ${count} outcomes`;
     if (!(bytes >= 0 && bytes <= BOX.outSize)) return `a reply of ${bytes} bytes`;
     const text = new TextDecoder().decode(new Uint8Array(mailbox, boxOutAt, bytes).slice());
     const lens = boxOutLens.slice(0, count * 2);
@@ -633,7 +601,7 @@ async function serve() {
     }
     if (at !== text.length) return "a reply whose lengths do not match its text";
     const profs = config.profile ? Array.from({ length: count }, (_, i) => Array.from(boxProfs.slice(3 * i, 3 * i + 3))) : undefined;
-    return { type: "reply", id, spent: spent === 1, texts, outs, profs };
+    return { type: "reply", id, spent: spent === 1, from, texts, outs, profs };
   }
 
   let outSeen = 0;
@@ -680,28 +648,23 @@ async function serve() {
     }
     const j = job;
     if (!j || m.id !== j.id || dying) return;
-    if ((j.op === "call" || j.op === "batch") && (m.type === "items" || (m.type === "reply" && j.op === "call"))) {
+    if (j.op === "call" && (m.type === "items" || m.type === "reply")) {
       const got = texts(m.texts);
-      const outs = j.op === "call" ? texts(m.outs, got?.length) : [];
+      const outs = texts(m.outs, got?.length);
       if (!got || !outs) {
         die("fatal", "the sandbox process was ended: its worker sent outcomes that are not texts");
         return;
       }
-      if (tooMany(j, got.length)) return;
-      if (j.op === "call") {
-        const arrived = config.profile ? performance.now() : 0;
-        for (let i = 0; i < got.length; i++) answerCall(j, got[i], outs[i], Array.isArray(m.profs) ? m.profs[i] : undefined, arrived);
-      } else {
-        for (const t of got) {
-          j.chars += t.length;
-          items.push(t);
-        }
-        // The worker stops a batch once its outcomes fill the result limit; far past that is a worker out of control.
-        if (j.chars > 2 * config.maxResultBytes + 1024 * 1024) {
-          die("fatal", "the sandbox process was ended: its worker handed over more than the result limit allows");
-          return;
-        }
+      // Outcomes the host already passed on from the spill (when a call of the group was cancelled) are not passed on again.
+      const from = m.from;
+      if (!(Number.isInteger(from) && from >= 0 && from <= j.answered)) {
+        die("fatal", "the sandbox process was ended: its worker sent outcomes that do not follow the ones it sent before");
+        return;
       }
+      const skip = Math.min(j.answered - from, got.length);
+      if (tooMany(j, got.length - skip)) return;
+      const arrived = config.profile ? performance.now() : 0;
+      for (let i = skip; i < got.length; i++) answerCall(j, got[i], outs[i], Array.isArray(m.profs) ? m.profs[i] : undefined, arrived);
     }
     if (m.type === "items") return;
     if (m.type !== "reply") return;
@@ -715,14 +678,6 @@ async function serve() {
         die("fatal", `the sandbox process was ended: its worker answered ${j.answered} of ${j.requests.length} calls`);
         return;
       }
-    } else if (j.op === "batch") {
-      spent = items.some((t) => t[0] === "1");
-      // The input the deadline interrupted gets a timeout; the inputs after it were not run and go back to the library.
-      if (r.stop === "timeout" && items.length > 0 && items[items.length - 1][0] === "2") {
-        items[items.length - 1] = "0" + hostItem("timeout", "the input exceeded its timeout and was interrupted");
-      }
-      if (r.stop === "cancelled") send({ id: r.id, ok: false, error: { kind: "cancelled", type: "cancelled", message: "the call was cancelled" }, stdout: capOut(m.stdout) });
-      else send({ id: r.id, ok: true, exiting: spent || undefined, reply: batchPayload(undefined, ""), stdout: capOut(m.stdout) });
     } else {
       if (typeof m.text !== "string" || m.text.length === 0) {
         die("fatal", "the sandbox process was ended: its worker sent an outcome that is not a text");

@@ -251,29 +251,3 @@ def _anydef_doctest(co, name, doc, seq):
     except BaseException as e:
         _anydef_running = 0
         return _anydef_flag(e) + _anydef_error(e)
-
-# Runs the inputs one after another and hands each outcome to emit at once; stops after an interrupt or a
-# MemoryError (the inputs not run go back to the library), and when emit says the chunk's output is full.
-# An interrupt acts only while an input's own code runs, never inside emit or between inputs.
-def _anydef_batch(co, name, batch_json, emit, seq):
-    global _anydef_running
-    try:
-        for args in _anydef_loads(batch_json):
-            try:
-                _anydef_enter(seq)
-                r = _anydef_invoke(co, name, args)
-                _anydef_running = 0
-                text = "0" + _anydef_encode(r)
-            except BaseException as e:
-                _anydef_running = 0
-                flag = _anydef_flag(e)
-                emit(flag + _anydef_error(e))
-                if flag != "0":
-                    return
-                continue
-            if not emit(text):
-                return
-    except BaseException:
-        return
-    finally:
-        _anydef_running = 0

@@ -144,10 +144,9 @@ function undeclaredImports(code: string): string | undefined {
 let pyodide: any;
 // The runtime's entry points, looked up once: a lookup per call would leave a proxy behind per call.
 // deno-lint-ignore no-explicit-any
-let entry: Record<"call" | "doctest" | "batch", any>;
+let entry: Record<"call" | "doctest", any>;
 let progress: Int32Array;
-let maxResultBytes = 0;
-// The running batch's outcomes not yet handed to the host: sent every millisecond or 64 outcomes, so a batch
+// The running group's outcomes not yet handed to the host: sent every millisecond or 64 outcomes, so a long group
 // costs few messages and a process that dies loses at most the last moment's results.
 let pending: string[] = [];
 // Beside each pending outcome of a group of calls: its captured output and (timing mode) its durations.
@@ -160,8 +159,7 @@ let spillBytes: Uint8Array;
 let pendingId = 0;
 let lastFlush = 0;
 let done = 0;
-let batchBytes = 0;
-let batchStart = 0;
+let groupStart = 0;
 // Whether anything went to the host by postMessage during the running group: its outcomes then follow the same way,
 // so that they arrive after it.
 let posted = false;
@@ -175,7 +173,7 @@ function post(message: any) {
 // layout is the host's, sent with init (before any untrusted code runs). Atomics is taken now, before any untrusted
 // code runs, so that Python cannot turn the wait into a spin (which would burn a core while no call runs).
 type MailboxLayout = Record<
-  | "maxGroup" | "inSeq" | "inKind" | "inJob" | "inCount" | "inBytes" | "outSeq" | "outJob" | "outCount" | "outBytes" | "outSpent"
+  | "maxGroup" | "inSeq" | "inKind" | "inJob" | "inCount" | "inBytes" | "outSeq" | "outJob" | "outCount" | "outBytes" | "outSpent" | "outFrom"
   | "startAt" | "inLensAt" | "outLensAt" | "profsAt" | "inAt" | "inSize" | "outSize" | "calls" | "messages",
   number
 >;
@@ -246,13 +244,14 @@ function shareReply(id: number, spent: boolean): boolean {
   b[BOX.outCount] = pending.length;
   b[BOX.outBytes] = at;
   b[BOX.outSpent] = spent ? 1 : 0;
+  b[BOX.outFrom] = done - pending.length;
   atomicsAdd(b, BOX.outSeq, 1);
   atomicsNotify(b, BOX.outSeq);
   return true;
 }
 
 function flush() {
-  if (pending.length > 0) post({ type: "items", id: pendingId, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
+  if (pending.length > 0) post({ type: "items", id: pendingId, from: done - pending.length, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
   pending = [];
   pendingOut = [];
   pendingProf = [];
@@ -276,17 +275,15 @@ function spill(text: string): boolean {
 let halted = false;
 
 // `last`: the reply follows at once, with this outcome in it.
-function emit(text: string, out = "", last = false): boolean {
-  if (halted) return false;
+function emit(text: string, out: string, last: boolean) {
+  if (halted) return;
   pending.push(text);
   pendingOut.push(out);
   done++;
-  atomicsStore(progress, 1, clock() - batchStart);
+  atomicsStore(progress, 1, clock() - groupStart);
   atomicsStore(progress, 0, done);
-  batchBytes += text.length;
   if (last) spill(text);
   else if (pending.length >= 64 || perfNow() - lastFlush >= 1 || !spill(text)) flush();
-  return batchBytes < maxResultBytes;
 }
 
 // Python reaches JavaScript, so what would end this worker or start work outside a call is taken away before
@@ -360,7 +357,6 @@ async function init(msg: Init) {
   spillHeader = new Int32Array(msg.spill, 0, 2);
   spillBytes = new Uint8Array(msg.spill, 8);
   cancelFlags = new Uint8Array(msg.cancel);
-  maxResultBytes = msg.maxResultBytes;
   const options: Record<string, unknown> = {
     indexURL: msg.indexDir,
     stdout: capture,
@@ -386,7 +382,7 @@ async function init(msg: Init) {
     const setup = pyodide.globals.get("_anydef_setup");
     setup(new Int32Array(msg.control));
     setup.destroy();
-    entry = { call: pyodide.globals.get("_anydef_call"), doctest: pyodide.globals.get("_anydef_doctest"), batch: pyodide.globals.get("_anydef_batch") };
+    entry = { call: pyodide.globals.get("_anydef_call"), doctest: pyodide.globals.get("_anydef_doctest") };
   }
   if (!msg.makeSnapshot) pyodide.runPython(`_anydef_limit[0] = ${Math.floor(msg.maxResultBytes)}`);
   if (msg.makeSnapshot) {
@@ -408,8 +404,7 @@ function beginItems(id: number, start: number) {
   pendingProf = [];
   pendingId = id;
   done = 0;
-  batchBytes = 0;
-  batchStart = start;
+  groupStart = start;
   lastFlush = perfNow();
   atomicsStore(spillHeader, 0, 0);
   atomicsStore(spillHeader, 1, 0);
@@ -444,7 +439,7 @@ async function runCalls(id: number, start: number, calls: { seq: number; args: s
     }
   }
   // The last outcomes travel with the reply itself: one message for a group that ran quickly.
-  if (!shareReply(id, spent)) post({ type: "reply", id, spent, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
+  if (!shareReply(id, spent)) post({ type: "reply", id, spent, from: done - pending.length, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
   pending = [];
   pendingOut = [];
   pendingProf = [];
@@ -493,12 +488,6 @@ self.onmessage = async (e: MessageEvent) => {
         break;
       case "doctest":
         reply(msg.id, await entry.doctest.callPromising(compiled, functionName, msg.args, msg.seq));
-        break;
-      case "batch":
-        beginItems(msg.id, msg.start);
-        await entry.batch.callPromising(compiled, functionName, msg.args, emit, msg.seq);
-        flush();
-        reply(msg.id, "");
         break;
     }
     // Back to the mailbox until the host has a message for this worker again.

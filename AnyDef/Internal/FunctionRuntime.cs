@@ -44,8 +44,8 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
         return (result, code);
     }
 
-    /// <summary>Runs many calls in one round trip; outcomes in input order, and the code that produced them.</summary>
-    public async Task<(IReadOnlyList<Func<SandboxResult>> Outcomes, string Code)> CallBatchAsync(IReadOnlyList<string> packedArguments, CancellationToken cancellationToken)
+    /// <summary>Runs many calls, sent together; outcomes in input order, and the code that produced them.</summary>
+    public async Task<(IReadOnlyList<SandboxOutcome> Outcomes, string Code)> CallBatchAsync(IReadOnlyList<string> packedArguments, CancellationToken cancellationToken)
     {
         if (packedArguments.Count == 0) return ([], "");
         var state = await ResolveAsync(cancellationToken).ConfigureAwait(false);
@@ -77,7 +77,7 @@ internal sealed class FunctionRuntime(FunctionSpec spec, SpecChecks checks, AnyD
     private sealed record State(AnyDefOptions Options, PythonSandbox Sandbox, GeneratedCode? Code);
 
     /// <summary>Streams one outcome per input, in order, each timed on its own; the code is resolved once, first.</summary>
-    public async IAsyncEnumerable<(Func<SandboxResult> Outcome, string Code)> StreamBatchAsync(IAsyncEnumerable<string> packedArguments,
+    public async IAsyncEnumerable<(SandboxOutcome Outcome, string Code)> StreamBatchAsync(IAsyncEnumerable<string> packedArguments,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = await ResolveAsync(cancellationToken).ConfigureAwait(false);

@@ -84,12 +84,19 @@ public sealed partial class PythonSandbox : IAsyncDisposable
 
     internal static string Pack(string argumentsJson, string? keywordArgumentsJson) => $"[{argumentsJson},{keywordArgumentsJson ?? "{}"}]";
 
+    // A single call is a sequence of one input on the one path every call takes (see RunInputsAsync).
     internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var call = SandboxCallTelemetry.Start(functionName, "call");
-        return await RoundTripAsync("call", code, functionName, packedArguments, timeout, cancellationToken, reply => reply.TryGetResult(out var result)
-            ? new SandboxResult(result, reply.Output)
-            : Success(reply.Payload.RootElement, code, functionName, reply.Output, timeout), call).ConfigureAwait(false);
+        var outcome = (await RunInputsAsync(code, functionName, [packedArguments], timeout, cancellationToken, call).ConfigureAwait(false))[0];
+        if (outcome.Error is { } error)
+        {
+            call.Fail(error);
+            if (error is OperationCanceledException) cancellationToken.ThrowIfCancellationRequested();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        return outcome.Result;
     }
 
     /// <summary>Runs the doctest examples of <paramref name="docstring"/> against the code; returns how many ran, failed, and the report.</summary>
@@ -156,20 +163,6 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     internal async Task<IReadOnlyList<string>> GetParametersAsync(string code, string functionName, CancellationToken cancellationToken) =>
         (await LoadAsync(code, functionName, Options.StartTimeout, cancellationToken).ConfigureAwait(false)).Parameters;
 
-    private static Func<SandboxResult> Capture(Func<SandboxResult> f, string functionName)
-    {
-        try
-        {
-            var r = f();
-            return () => r;
-        }
-        catch (Exception ex)
-        {
-            var error = ex is AnyDefException ? ex : Malformed(functionName, ex);
-            return () => throw error;
-        }
-    }
-
     private static Exception Verdict(HostReply reply, string functionName, TimeSpan timeout, CancellationToken cancellationToken)
     {
         switch (reply.ErrorKind)
@@ -186,39 +179,44 @@ public sealed partial class PythonSandbox : IAsyncDisposable
         }
     }
 
-    private SandboxResult Success(JsonElement item, string code, string functionName, string output, TimeSpan? timeout = null)
+    private SandboxResult Success(JsonElement item, string code, string functionName, string output, TimeSpan? timeout = null) =>
+        Outcome(item, code, functionName, output, timeout).Result;
+
+    /// <summary>Python's payload for one call: its result, or the typed error it stands for (made, not thrown).</summary>
+    /// <exception cref="InvalidOperationException">The payload is not one the runtime writes (a broken host).</exception>
+    private SandboxOutcome Outcome(JsonElement item, string code, string functionName, string output, TimeSpan? timeout = null)
     {
         if (item.ValueKind != JsonValueKind.Object) throw new InvalidOperationException($"an outcome that is {item.ValueKind}, not an object");
-        if (item.GetProperty("ok").GetBoolean()) return new SandboxResult(item.GetProperty("result").GetRawText(), output);
-        // The host's own verdicts on one call or one input of a batch (never anything a function returned).
+        if (item.GetProperty("ok").GetBoolean()) return new SandboxOutcome(item.GetProperty("result").GetRawText(), output, null);
+        // The host's own verdicts on one call (never anything a function returned).
         if (item.TryGetProperty("host", out var verdict))
         {
             var detail = item.GetProperty("message").GetString() ?? "";
-            throw verdict.GetString() switch
+            return SandboxOutcome.Failed(verdict.GetString() switch
             {
                 "too_large" => new ResultTooLargeException(functionName, Options.MaxResultBytes),
                 "timeout" => new SandboxTimeoutException(functionName, timeout ?? DefaultTimeout, detail),
                 "memory" => new SandboxMemoryException($"The Python function '{functionName}' exceeded the sandbox memory budget: {detail}. " +
                     $"Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory."),
                 _ => new SandboxCrashedException($"The sandbox process failed during '{functionName}' ({verdict.GetString()}: {detail}). It has been replaced; call again."),
-            };
+            }, output);
         }
 
         var type = item.GetProperty("type").GetString() ?? "Exception";
         if (item.TryGetProperty("unencodable", out var value))
         {
-            throw new ResultConversionException(functionName, value.GetString() ?? "", typeof(System.Text.Json.JsonElement), code,
-                new InvalidOperationException($"{type}: {item.GetProperty("message").GetString()}"));
+            return SandboxOutcome.Failed(new ResultConversionException(functionName, value.GetString() ?? "", typeof(System.Text.Json.JsonElement), code,
+                new InvalidOperationException($"{type}: {item.GetProperty("message").GetString()}")), output);
         }
 
         var message = item.GetProperty("message").GetString() ?? "";
         if (type == "MemoryError")
         {
-            throw new SandboxMemoryException($"The Python function '{functionName}' ran out of memory (MemoryError{(message.Length > 0 ? ": " + message : "")}). " +
-                $"Its process was recycled. Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory.");
+            return SandboxOutcome.Failed(new SandboxMemoryException($"The Python function '{functionName}' ran out of memory (MemoryError{(message.Length > 0 ? ": " + message : "")}). " +
+                $"Its process was recycled. Raise {nameof(SandboxOptions)}.{nameof(SandboxOptions.MemoryLimitMegabytes)} or use less memory."), output);
         }
 
-        throw new PythonExecutionException(functionName, type, message, item.GetProperty("traceback").GetString() ?? "", code, output);
+        return SandboxOutcome.Failed(new PythonExecutionException(functionName, type, message, item.GetProperty("traceback").GetString() ?? "", code, output), output);
     }
 
     // Checked where the text lies (no document is built): a call's arguments are read by Python, not here.

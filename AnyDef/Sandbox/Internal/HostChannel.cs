@@ -56,9 +56,23 @@ internal sealed class HostChannel
         Task SettleAsync();
     }
 
-    private sealed record Pending(TaskCompletionSource<HostReply> Completion, TimeSpan Timeout, string Op)
+    // A request in flight: one of a group of calls (its slot), or a single request of another kind (its completion).
+    private sealed record Pending(TaskCompletionSource<HostReply>? Completion, TimeSpan Timeout, string Op, CallGroup? Group = null, int Index = 0)
     {
         public BridgeProfile.Sample? Profile { get; init; }
+
+        public void Answer(HostReply reply)
+        {
+            if (Group is { } group) group.Answer(Index, reply);
+            else if (!Completion!.TrySetResult(reply)) reply.Dispose();
+        }
+
+        public void Fail(Exception error)
+        {
+            if (Group is { } group) group.Fail(Index, error);
+            else if (error is OperationCanceledException oce) Completion!.TrySetCanceled(oce.CancellationToken);
+            else Completion!.TrySetException(error);
+        }
     }
 
     public HostChannel(Stream stream, SandboxOptions options, IOwner owner)
@@ -135,21 +149,166 @@ internal sealed class HostChannel
             _owner.Broken("the channel to the sandbox host broke: " + ex.Message);
         }
 
-        return await pending.Completion.Task.ConfigureAwait(false);
+        return await pending.Completion!.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends calls of the loaded function, one per packed argument list, each with its own id, deadline and outcome, in
+    /// one write; the host runs them in order. The group completes when every call has its outcome: a reply, a typed
+    /// failure, or (when <paramref name="cancellationToken"/> fires first) cancellation; outcomes that arrived before the
+    /// cancellation are kept.
+    /// </summary>
+    public async Task<CallGroup> SendCallsAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var count = args.Count;
+        var first = Interlocked.Add(ref s_nextId, count) - count + 1;
+        var group = new CallGroup(first, count);
+        var profile = count == 1 ? BridgeProfile.Current.Value : null;
+        if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
+        for (var i = 0; i < count; i++) _pending[first + i] = new Pending(null, timeout, "call", group, i) { Profile = profile };
+
+        using var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(static s => ((CallGroup)((object[])s!)[1]).Cancel((HostChannel)((object[])s!)[0], (CancellationToken)((object[])s!)[2]), new object[] { this, group, cancellationToken })
+            : default;
+        try
+        {
+            var timeoutMs = Timeouts.Milliseconds(timeout);
+            var write = Enqueue(w =>
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    if (i > 0)
+                    {
+                        w.Flush();
+                        _out.Write("\n"u8);
+                        w.Reset(_out);
+                    }
+
+                    w.WriteStartObject();
+                    w.WriteNumber("id", first + i);
+                    w.WriteString("op", "call");
+                    w.WriteString("args", args[i]);
+                    w.WriteNumber("timeoutMs", timeoutMs);
+                    w.WriteEndObject();
+                }
+            });
+            if (!write.IsCompletedSuccessfully) await write.ConfigureAwait(false);
+            if (profile is not null) profile.Written = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            _owner.Broken("the channel to the sandbox host broke: " + ex.Message);
+        }
+
+        await group.Completion.ConfigureAwait(false);
+        return group;
     }
 
     private void Cancel(long id, CancellationToken token)
     {
         if (!_pending.TryRemove(id, out var p)) return;
-        p.Completion.TrySetCanceled(token);
+        p.Fail(new OperationCanceledException(token));
+        SendCancels([id]);
+    }
+
+    // The host stops each of these requests (running or queued) and answers none of them with a result.
+    private void SendCancels(List<long> ids) =>
         _ = Enqueue(w =>
         {
-            w.WriteStartObject();
-            w.WriteNumber("id", 0);
-            w.WriteString("op", "cancel");
-            w.WriteNumber("target", id);
-            w.WriteEndObject();
+            for (var i = 0; i < ids.Count; i++)
+            {
+                if (i > 0)
+                {
+                    w.Flush();
+                    _out.Write("\n"u8);
+                    w.Reset(_out);
+                }
+
+                w.WriteStartObject();
+                w.WriteNumber("id", 0);
+                w.WriteString("op", "cancel");
+                w.WriteNumber("target", ids[i]);
+                w.WriteEndObject();
+            }
         }).AsTask().ContinueWith(static _ => { }, TaskScheduler.Default);
+
+    // How long cancelled calls sent together wait for the host's answers (what finished, what it stopped).
+    private static readonly TimeSpan CancelSettle = TimeSpan.FromSeconds(1);
+
+    /// <summary>Calls sent together: one slot per call, each filled exactly once (the channel's table of requests in
+    /// flight decides who fills it), and one completion when all are.</summary>
+    internal sealed class CallGroup
+    {
+        private readonly HostReply?[] _replies;
+        private readonly Exception?[] _errors;
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining;
+
+        public CallGroup(long firstId, int count)
+        {
+            FirstId = firstId;
+            _replies = new HostReply?[count];
+            _errors = new Exception?[count];
+            _remaining = count;
+        }
+
+        public long FirstId { get; }
+
+        public int Count => _replies.Length;
+
+        public Task Completion => _done.Task;
+
+        /// <summary>The host's reply to call <paramref name="index"/>, or null when it failed (see <see cref="Error"/>).</summary>
+        public HostReply? Reply(int index) => _replies[index];
+
+        /// <summary>Why call <paramref name="index"/> has no reply: the process died, or the call was cancelled.</summary>
+        public Exception? Error(int index) => _errors[index];
+
+        public void Answer(int index, HostReply reply)
+        {
+            _replies[index] = reply;
+            Done();
+        }
+
+        public void Fail(int index, Exception error)
+        {
+            _errors[index] = error;
+            Done();
+        }
+
+        private void Done()
+        {
+            if (Interlocked.Decrement(ref _remaining) == 0) _done.TrySetResult();
+        }
+
+        // A lone call ends at once. Calls sent together may have finished while the cancellation travelled: the host
+        // passes on what is done (and answers the rest as cancelled) at once, so the group waits a moment for those
+        // answers before it ends whatever is left as cancelled.
+        internal void Cancel(HostChannel channel, CancellationToken token)
+        {
+            var cancelled = new List<long>();
+            for (var i = 0; i < Count; i++)
+            {
+                if (!channel._pending.ContainsKey(FirstId + i)) continue;
+                cancelled.Add(FirstId + i);
+                if (Count == 1) End(channel, FirstId + i, token);
+            }
+
+            if (cancelled.Count == 0) return;
+            channel.SendCancels(cancelled);
+            if (Count > 1)
+            {
+                _ = Task.Delay(CancelSettle).ContinueWith(_ =>
+                {
+                    foreach (var id in cancelled) End(channel, id, token);
+                }, TaskScheduler.Default);
+            }
+        }
+
+        private static void End(HostChannel channel, long id, CancellationToken token)
+        {
+            if (channel._pending.TryRemove(id, out var p)) p.Fail(new OperationCanceledException("The sandbox call was cancelled.", token));
+        }
     }
 
     /// <summary>
@@ -220,8 +379,8 @@ internal sealed class HostChannel
         {
             if (!_pending.TryRemove(id, out var p)) continue;
             // After the host announced its exit it starts nothing new: those requests are safe to send elsewhere.
-            if (requeue) p.Completion.TrySetResult(HostReply.Failure("requeue", reason));
-            else p.Completion.TrySetException(crashed());
+            if (requeue) p.Answer(HostReply.Failure("requeue", reason));
+            else p.Fail(crashed());
         }
     }
 
@@ -399,7 +558,7 @@ internal sealed class HostChannel
 
         if (_pending.TryRemove(new(id, pending)))
         {
-            if (!pending.Completion.TrySetResult(reply)) reply.Dispose();
+            pending.Answer(reply);
         }
         else
         {

@@ -216,6 +216,28 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
         return channel.SendAsync(op, timeout, cancellationToken, code, function, args);
     }
 
+    /// <summary>Sends calls, one per packed argument list, in one write; see <see cref="HostChannel.SendCallsAsync"/>.</summary>
+    public Task<HostChannel.CallGroup> SendCallsAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested || _deathReason is not null || _channel is null)
+        {
+            var group = new HostChannel.CallGroup(0, args.Count);
+            for (var i = 0; i < args.Count; i++)
+            {
+                if (cancellationToken.IsCancellationRequested) group.Fail(i, new OperationCanceledException("The sandbox call was cancelled.", cancellationToken));
+                // A retired process never ran these calls: they are safe to send to another.
+                else if (_exiting) group.Answer(i, HostReply.Failure("requeue", _deathReason ?? "the sandbox process is ending"));
+                else group.Fail(i, Crashed());
+            }
+
+            return Task.FromResult(group);
+        }
+
+        Volatile.Write(ref _lastSend, Environment.TickCount64);
+        LastUsed = Environment.TickCount64;
+        return _channel.SendCallsAsync(args, timeout, cancellationToken);
+    }
+
     void HostChannel.IOwner.Exiting() => _exiting = true;
 
     void HostChannel.IOwner.Broken(string reason) => MarkDead(reason);

@@ -233,7 +233,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
         }
 
         // Checked in place (a document of a large payload would cost as much as the payload again).
-        var expected = op == "batch" ? JsonTokenType.StartArray : JsonTokenType.StartObject;
+        const JsonTokenType expected = JsonTokenType.StartObject;
         try
         {
             var reader = new Utf8JsonReader(reply.Span, new JsonReaderOptions { MaxDepth = PayloadDepth });

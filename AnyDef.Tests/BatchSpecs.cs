@@ -158,6 +158,29 @@ public sealed class BatchSpecs(SandboxFixture fixture)
     }
 
     [Fact]
+    public async Task A_cancelled_stream_yields_every_input_that_finished_before_the_cancellation_then_throws()
+    {
+        // Sent together, the quick inputs finish within a millisecond of each other, so their outcomes are still inside
+        // the worker (waiting to be handed over with the next ones) while the input after them sleeps past the cancellation.
+        string[] inputs = [In("ok", 1), In("ok", 2), In("ok", 3), In("sleep", 0), In("ok", 5)];
+        await using var sandbox = new PythonSandbox(TestEnvironment.Sandbox with { MaxProcessesPerFunction = 1 });
+        using var cancel = new CancellationTokenSource();
+        var seen = new List<string>();
+
+        var run = async () =>
+        {
+            await foreach (var r in sandbox.StreamBatchAsync(Code, "act", inputs.ToAsyncEnumerable(), TimeSpan.FromSeconds(120), cancel.Token))
+            {
+                seen.Add(r.ResultJson ?? r.Error!.GetType().Name);
+            }
+        };
+        cancel.CancelAfter(TimeSpan.FromSeconds(4));
+
+        await run.Should().ThrowAsync<OperationCanceledException>();
+        seen.Should().Equal(["2", "4", "6"], "the inputs before the sleeping one finished before the cancellation, and keep their results");
+    }
+
+    [Fact]
     public async Task A_result_that_contains_the_old_memory_marker_is_plain_data_and_the_process_is_kept()
     {
         const string code = "def echo(d):\n    return d\n";

@@ -157,7 +157,15 @@ public sealed partial class PythonSandbox
         CancellationToken cancellationToken)
     {
         using var call = SandboxCallTelemetry.Start(functionName, "batch");
-        return await RunInputsAsync(code, functionName, inputs, timeout, cancellationToken, call, previous).ConfigureAwait(false);
+        try
+        {
+            return await RunInputsAsync(code, functionName, inputs, timeout, cancellationToken, call, previous).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            call.Fail(ex);
+            throw;
+        }
     }
 
     /// <summary>

@@ -88,7 +88,18 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var call = SandboxCallTelemetry.Start(functionName, "call");
-        var outcome = (await RunInputsAsync(code, functionName, [packedArguments], timeout, cancellationToken, call).ConfigureAwait(false))[0];
+        SandboxOutcome outcome;
+        try
+        {
+            outcome = (await RunInputsAsync(code, functionName, [packedArguments], timeout, cancellationToken, call).ConfigureAwait(false))[0];
+        }
+        catch (Exception ex)
+        {
+            // The function could not be loaded (it does not compile, its process did not start in time): the call's span says so.
+            call.Fail(ex);
+            throw;
+        }
+
         if (outcome.Error is { } error)
         {
             call.Fail(error);

@@ -17,6 +17,14 @@ if (args.Contains("--profile"))
     return;
 }
 
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --cli-batch         anydef exec --batch per extra line, beside MapAsync per input
+//     ([--lines N], default 20,000; [--runs N], default 5; [--cli PATH], default AnyDef.Cli built from this tree)
+if (args.Contains("--cli-batch"))
+{
+    await AnyDefNet.Benchmarks.CliBatchBenchmark.RunAsync(args);
+    return;
+}
+
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --flat-memory       host memory over 200,000 calls
 if (args.Contains("--flat-memory"))
 {

@@ -11,7 +11,11 @@ namespace AnyDefNet.Benchmarks;
 /// inside one Deno process (JSON in and out, no socket, no worker). The ratio column is the bridge's cost. The same
 /// run measures 16 tasks pipelining calls and a batch, per call, so that every figure has its baseline beside it,
 /// and the chain of threads a call crosses with no work at all (8 bytes through the socket, the host's main thread and
-/// a worker woken with <c>Atomics</c>, and back): the floor of any bridge of this shape on the machine.
+/// a worker woken with <c>Atomics</c>, and back): the floor of any bridge of this shape on the machine. The batch is
+/// measured three ways beside the internal call: through <see cref="PythonSandbox.RunBatchAsync"/> (JSON in and out), and
+/// through a declared function's <see cref="AnyDefFunction{TArgs,TResult}.MapAsync"/> and
+/// <see cref="AnyDefFunction{TArgs,TResult}.StreamAsync"/> (typed values in and out, the code read from a store), so
+/// each layer a user's batch crosses has its own row.
 /// </summary>
 public class BridgeBaselineBenchmarks
 {
@@ -19,6 +23,10 @@ public class BridgeBaselineBenchmarks
     private PythonSandbox _sandbox = null!;
     private Process _inProcess = null!;
     private List<string> _batch = null!;
+    private List<string> _batchJson = null!;
+    private List<Functions.Pair> _pairs = null!;
+    private AnyDefFunction<Functions.Pair, int> _function = null!;
+    private string _storeDirectory = null!;
     private Process _bareChain = null!;
     private Socket _bare = null!;
     private string _bareDirectory = null!;
@@ -35,6 +43,10 @@ public class BridgeBaselineBenchmarks
         _sandbox = new PythonSandbox(SandboxOptions.Default with { SpareProcesses = 0 });
         for (var i = 0; i < 3_000; i++) await _sandbox.RunAsync(Code, Function, "[1, 2]");
         _batch = Functions.BatchInputs();
+        _batchJson = Functions.BatchArguments();
+        _pairs = Functions.BatchPairs();
+        (_function, _storeDirectory) = await Functions.DeclaredAsync(Function, _sandbox);
+        await _function.MapAsync(_pairs);
 
         var runtime = await RuntimeLocation.ResolveAsync(SandboxOptions.Default, CancellationToken.None);
         var script = Path.Combine(AppContext.BaseDirectory, "inprocess.ts");
@@ -89,6 +101,7 @@ public class BridgeBaselineBenchmarks
         _inProcess.Kill();
         await _inProcess.WaitForExitAsync();
         await _sandbox.DisposeAsync();
+        Directory.Delete(_storeDirectory, recursive: true);
     }
 
     [Benchmark(Baseline = true, Description = "in-process Pyodide call (no bridge)", OperationsPerInvoke = InProcessCalls)]
@@ -121,6 +134,20 @@ public class BridgeBaselineBenchmarks
 
     [Benchmark(Description = "batch of 1,000 (per input)", OperationsPerInvoke = Functions.BatchSize)]
     public async Task Batch() => await _sandbox.CallBatchAsync(Code, Function, _batch, TimeSpan.FromSeconds(30), CancellationToken.None);
+
+    [Benchmark(Description = "PythonSandbox.RunBatchAsync, 1,000 JSON inputs (per input)", OperationsPerInvoke = Functions.BatchSize)]
+    public async Task<int> RunBatch() => (await _sandbox.RunBatchAsync(Code, Function, _batchJson)).Count;
+
+    [Benchmark(Description = "AnyDefFunction.MapAsync, 1,000 inputs (per input)", OperationsPerInvoke = Functions.BatchSize)]
+    public async Task<int> Map() => (await _function.MapAsync(_pairs)).Count;
+
+    [Benchmark(Description = "AnyDefFunction.StreamAsync, 1,000 inputs (per input)", OperationsPerInvoke = Functions.BatchSize)]
+    public async Task<int> Stream()
+    {
+        var sum = 0;
+        await foreach (var outcome in _function.StreamAsync(_pairs.ToAsyncEnumerable())) sum += outcome.Value;
+        return sum;
+    }
 
     private void RunInProcess(int calls)
     {

@@ -36,4 +36,27 @@ internal static class Functions
 
     /// <summary>The packed inputs of a measured batch.</summary>
     public static List<string> BatchInputs() => [.. Enumerable.Range(0, BatchSize).Select(i => PythonSandbox.Pack($"[{i}, 1]", null))];
+
+    /// <summary>The same inputs as JSON arrays of positional arguments, as <see cref="PythonSandbox.RunBatchAsync"/> takes them.</summary>
+    public static List<string> BatchArguments() => [.. Enumerable.Range(0, BatchSize).Select(i => $"[{i}, 1]")];
+
+    /// <summary>The same inputs as a declared function takes them.</summary>
+    public static List<Pair> BatchPairs() => [.. Enumerable.Range(0, BatchSize).Select(i => new Pair(i, 1))];
+
+    /// <summary>The arguments of both measured functions.</summary>
+    public sealed record Pair(int A, int B);
+
+    /// <summary>
+    /// The named function declared as a user declares it, its code (the same text the sandbox rows run) read from a
+    /// store in frozen mode, so no model is asked; it runs in <paramref name="sandbox"/>. The caller deletes the store.
+    /// </summary>
+    public static async Task<(AnyDefFunction<Pair, int> Function, string StoreDirectory)> DeclaredAsync(string name, PythonSandbox sandbox)
+    {
+        var store = Directory.CreateTempSubdirectory("anydef-bench-store-").FullName;
+        var options = new AnyDefOptions { StoreDirectory = store, Frozen = true, AllowUnreviewed = true, SandboxInstance = sandbox };
+        var function = AnyDef.Function<Pair, int>(name, name == "add" ? "Add two numbers." : "Count the primes to 10,000, plus a and b.", options);
+        await new DirectoryCodeStore(store).WriteAsync(function.Spec, Code(name), "benchmark");
+        var code = await function.GetCodeAsync();
+        return code.Code.Trim() == Code(name).Trim() ? (function, store) : throw new InvalidOperationException($"the store gave other code for '{name}'");
+    }
 }

@@ -9,7 +9,8 @@ namespace AnyDefNet.Benchmarks;
 /// mode. Each side measures its own durations; a hop is what is left of a round trip after the far side's time.
 /// </summary>
 /// <remarks><c>dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --profile [--calls N] [--host-dir DIR] [--sync | --taskrun]</c>, or
-/// <c>--profile --compare DIR_A,DIR_B [--rounds N]</c> for two versions of the host scripts side by side.</remarks>
+/// <c>--profile --compare DIR_A,DIR_B [--rounds N]</c> for two versions of the host scripts side by side. After the stages,
+/// the CPU time each side spends per call (<c>--profile --cpu</c> for that table alone).</remarks>
 internal static class ProfileBenchmark
 {
     private const string Code = "def add(a, b):\n    return a + b\n";
@@ -25,6 +26,12 @@ internal static class ProfileBenchmark
 
         var calls = int.Parse(Option(args, "--calls") ?? "20000", CultureInfo.InvariantCulture);
         var hostDir = Option(args, "--host-dir");
+        if (!args.Contains("--cpu")) await StagesAsync(args, calls, hostDir);
+        await CpuPerSideAsync(calls, hostDir);
+    }
+
+    private static async Task StagesAsync(string[] args, int calls, string? hostDir)
+    {
         BridgeProfile.Enabled = true;
         await using var sandbox = new PythonSandbox(SandboxOptions.Default with { SpareProcesses = 0, HostDirectory = hostDir is null ? null : Path.GetFullPath(hostDir) });
         for (var i = 0; i < 3_000; i++) await sandbox.RunAsync(Code, "add", "[1, 2]");
@@ -68,7 +75,113 @@ internal static class ProfileBenchmark
             var values = samples.Select(of).Order().ToList();
             Console.WriteLine(FormattableString.Invariant($"| {stage} | {values[values.Count / 2]:0.0} |"));
         }
+
+        Console.WriteLine();
+        BridgeProfile.Enabled = false;
     }
+
+    /// <summary>
+    /// What each side of the bridge spends per call of <c>add</c>, from the kernel's accounting before and after each case
+    /// (no timing mode on): the .NET process, and the hosts split by thread (main, Python worker, the rest), with the
+    /// context switches and the read/write system calls of each side. The worker thread is known by its name, taken from
+    /// the thread that burns the CPU of a pure-Python busy call.
+    /// </summary>
+    private static async Task CpuPerSideAsync(int calls, string? hostDir)
+    {
+        if (!SideCpu.Available)
+        {
+            Console.WriteLine("The CPU per side needs Linux's /proc; skipped.");
+            return;
+        }
+
+        var options = SandboxOptions.Default with { SpareProcesses = 0, HostDirectory = hostDir is null ? null : Path.GetFullPath(hostDir) };
+        var workerName = await WorkerThreadNameAsync(options);
+        await using var sandbox = new PythonSandbox(options);
+        var (function, store) = await Functions.DeclaredAsync("add", sandbox);
+        try
+        {
+            var pairs = Enumerable.Range(0, calls).Select(i => new Functions.Pair(i, 1)).ToList();
+            async Task Sequential(int n)
+            {
+                for (var i = 0; i < n; i++) await sandbox.RunAsync(Code, "add", "[1, 2]");
+            }
+
+            const int perRound = Functions.PipelinedTasks * Functions.CallsPerTask;
+            async Task Pipelined(int n)
+            {
+                for (var i = 0; i < Math.Max(1, n / perRound); i++) await Functions.PipelinedAsync(sandbox, "add");
+            }
+
+            async Task Stream(int n)
+            {
+                await foreach (var outcome in function.StreamAsync(pairs.Take(n).ToAsyncEnumerable()))
+                {
+                    if (!outcome.Succeeded) throw outcome.Error!;
+                }
+            }
+
+            (string Case, Func<int, Task> Run, int Calls)[] cases =
+            [
+                ("sequential awaited calls", Sequential, calls),
+                ("16 tasks pipelining", Pipelined, Math.Max(1, calls / perRound) * perRound),
+                ($"AnyDefFunction.StreamAsync, a stream of {calls:N0} inputs", Stream, calls),
+            ];
+            Console.WriteLine(FormattableString.Invariant($"CPU per call of add on each side (worker thread '{workerName}'; load average {LoadAverage()})"));
+            Console.WriteLine();
+            Console.WriteLine("| case | calls | wall µs | .NET CPU µs | host main µs | worker µs | other host µs | context switches .NET, voluntary+involuntary | host | read+write(2) calls .NET | host |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            var lines = new List<string>();
+            foreach (var (name, run, n) in cases)
+            {
+                // One whole run first, so that the pool has grown to what the case asks of it before it is measured, and
+                // the processes that run started are serving.
+                await run(n);
+                for (var wait = Stopwatch.StartNew(); sandbox.ProcessIdsOf(Code, "add").Count < sandbox.LiveProcesses && wait.Elapsed < TimeSpan.FromSeconds(60);)
+                {
+                    await Task.Delay(100);
+                }
+
+                var before = sandbox.ProcessIdsOf(Code, "add");
+                var (self, hosts) = (SideCpu.OfSelf(), SideCpu.OfHosts(before, workerName));
+                var watch = Stopwatch.StartNew();
+                await run(n);
+                var wall = watch.Elapsed.TotalMicroseconds / n;
+                var after = sandbox.ProcessIdsOf(Code, "add");
+                // A process started during the run counts from its start (its start's CPU time too); one that ended is missing.
+                if (!after.Order().SequenceEqual(before.Order())) lines.Add($"The hosts changed during '{name}': {before.Count} before, {after.Count} after.");
+                var (s, h) = (SideCpu.OfSelf() - self, SideCpu.OfHosts(after, workerName) - hosts);
+                double Per(double total) => total / n;
+                Console.WriteLine(FormattableString.Invariant(
+                    $"| {name} ({after.Count} host{(after.Count == 1 ? "" : "s")}) | {n} | {wall:0.0} | {Per(s.TotalMs * 1000):0.0} | {Per(h.MainMs * 1000):0.0} | {Per(h.WorkerMs * 1000):0.0} | {Per(h.OtherMs * 1000):0.0} | {Per(s.Voluntary):0.00}+{Per(s.Involuntary):0.00} | {Per(h.Voluntary):0.00}+{Per(h.Involuntary):0.00} | {Per(s.ReadCalls):0.00}+{Per(s.WriteCalls):0.00} | {Per(h.ReadCalls):0.00}+{Per(h.WriteCalls):0.00} |"));
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("CPU from the kernel's accounting (10 ms ticks, so a figure is ±10 ms over the calls of its row); the host's threads " +
+                "that ended during a run count as other; socket recv/send calls are not in the read+write(2) counts.");
+            foreach (var line in lines) Console.WriteLine(line);
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+    }
+
+    // The host's threads are named by the runtime; the worker's name is whichever thread runs Python.
+    private static async Task<string> WorkerThreadNameAsync(SandboxOptions options)
+    {
+        await using var sandbox = new PythonSandbox(options);
+        const string spin = "import time\n\ndef spin(ms):\n    end = time.perf_counter() + ms / 1000\n    n = 0\n    while time.perf_counter() < end:\n        n += 1\n    return n\n";
+        await sandbox.RunAsync(spin, "spin", "[1]");
+        var pid = sandbox.ProcessIdOf(spin, "spin")!.Value;
+        var before = SideCpu.Threads(pid);
+        await sandbox.RunAsync(spin, "spin", "[400]");
+        var busiest = SideCpu.Threads(pid)
+            .Where(t => t.Key.Pid != t.Key.Tid)
+            .MaxBy(t => t.Value.Ticks - (before.TryGetValue(t.Key, out var b) ? b.Ticks : 0));
+        return busiest.Value.Name;
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
 
     /// <summary>
     /// Host scripts side by side (<c>--compare DIR_A,DIR_B</c>), in interleaved rounds so that both see the same load: a

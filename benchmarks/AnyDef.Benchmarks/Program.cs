@@ -6,10 +6,22 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*'            full run
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*' --short    a few minutes, for every change
 // dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --memory            memory of a function's process
-// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --profile           where one warm call's time goes
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --filter '*BridgeBaseline*' --short
+//     the bridge against the in-process call: single, pipelined, and a batch through each layer (internal, RunBatchAsync, MapAsync, StreamAsync)
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --profile           where one warm call's time goes, then the CPU per call on
+//     each side (.NET; the host's main thread, Python worker, other threads), context switches and read/write calls,
+//     sequential, 16 tasks pipelining and a stream ([--calls N], default 20,000; --cpu for that table alone)
 if (args.Contains("--profile"))
 {
     await AnyDefNet.Benchmarks.ProfileBenchmark.RunAsync(args);
+    return;
+}
+
+// dotnet run -c Release --project benchmarks/AnyDef.Benchmarks -- --cli-batch         anydef exec --batch per extra line, beside MapAsync per input
+//     ([--lines N], default 20,000; [--runs N], default 5; [--cli PATH], default AnyDef.Cli built from this tree)
+if (args.Contains("--cli-batch"))
+{
+    await AnyDefNet.Benchmarks.CliBatchBenchmark.RunAsync(args);
     return;
 }
 

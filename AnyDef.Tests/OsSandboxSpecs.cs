@@ -128,7 +128,7 @@ public sealed class OsSandboxSpecs
 
         seen[0].GetInt32().Should().BeLessThan(10, "a new PID namespace numbers its processes from 1");
         var environment = seen[1].EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
-        environment.Keys.Should().BeSubsetOf(["DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK", "PWD"], "the host's environment is emptied");
+        environment.Keys.Should().BeSubsetOf(["DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK", "MALLOC_MMAP_THRESHOLD_", "PWD"], "the host's environment is emptied");
         environment.GetValueOrDefault("PWD", "/").Should().Be("/", "bwrap names the working folder, which is the sandbox's root");
     }
 

@@ -105,6 +105,22 @@ public sealed class SandboxSecuritySpecs(SandboxFixture fixture)
     }
 
     [Fact]
+    public async Task The_built_in_the_worker_borrows_to_restore_its_snapshot_is_back_before_any_code_runs()
+    {
+        const string code = """
+            def probe():
+                import js
+                own = list(js.Object.getOwnPropertyNames(js.Int8Array.prototype))
+                return [own, js.Int8Array.prototype.set == js.Object.getPrototypeOf(js.Uint8Array.prototype).set]
+            """;
+
+        var result = System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>((await Sandbox.RunAsync(code, "probe")).ResultJson);
+
+        result[0].EnumerateArray().Select(e => e.GetString()).Should().NotContain("set", "the worker's copy that skips zero pages is for the snapshot only");
+        result[1].GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Deno_file_apis_are_denied()
     {
         var error = await RaisesAsync("import js\nreturn js.Deno.readTextFileSync('/etc/passwd')");

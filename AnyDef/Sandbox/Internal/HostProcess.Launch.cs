@@ -30,8 +30,13 @@ internal sealed partial class HostProcess
         "--no-npm",
         "--cached-only",
         "--unstable-worker-options",
-        $"--v8-flags=--max-old-space-size={Math.Max(256, options.MemoryLimitMegabytes)}",
+        $"--v8-flags=--max-old-space-size={Math.Max(256, options.MemoryLimitMegabytes)},{YoungGeneration}",
     ];
+
+    // A host has two JavaScript heaps (its main thread and the Python worker), whose young generations each grow to V8's
+    // default semi-space size over many calls, with little to show for it: a call leaves little garbage, and a large
+    // result lives outside the young generation. Capped, the host keeps about 15 MB less resident after 20,000 calls.
+    private const string YoungGeneration = "--max-semi-space-size=2";
 
     /// <summary>
     /// Every path the host process may read, in one list: Deno's <c>--allow-read</c> is built from it, and nothing outside
@@ -74,6 +79,10 @@ internal sealed partial class HostProcess
         ["DENO_DIR"] = Path.Combine(location.CacheDirectory, "deno-dir"),
         ["NO_COLOR"] = "1",
         ["DENO_NO_UPDATE_CHECK"] = "1",
+        // The C allocator's fixed threshold for giving a large block its own mapping. Left to adjust itself, freeing the
+        // 30 MB snapshot raises the threshold to 30 MB, and later blocks up to that size then come from its arenas, which
+        // keep their pages after the blocks are freed: about 30 MB per arena resident for as long as the process lives.
+        ["MALLOC_MMAP_THRESHOLD_"] = "131072",
     };
 
     private static void HostEnvironment(EnvironmentVariablesBuilder env, RuntimeLocation location) => env.Set(HostVariables(location));

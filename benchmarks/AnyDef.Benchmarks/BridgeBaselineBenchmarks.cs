@@ -32,7 +32,11 @@ public class BridgeBaselineBenchmarks
     private string _bareDirectory = null!;
     private readonly byte[] _frame = new byte[8];
 
-    [Params("add", "sieve")]
+    /// <summary>The functions measured: <c>ANYDEF_BENCH_FUNCTIONS</c> (comma-separated) or both.</summary>
+    public static IEnumerable<string> Functions_ =>
+        (Environment.GetEnvironmentVariable("ANYDEF_BENCH_FUNCTIONS") ?? "add,sieve").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    [ParamsSource(nameof(Functions_))]
     public string Function { get; set; } = "add";
 
     private string Code => Functions.Code(Function);

@@ -266,7 +266,7 @@ async function serve() {
   let dying = false;
 
   const hostItem = (kind: string, message: string) => JSON.stringify({ ok: false, host: kind, message });
-  const lostMessage = (what: string) => `this ${what} finished, but its result was lost when the sandbox process was ended by a later ${what}`;
+  const lostMessage = "this call finished, but its result was lost when the sandbox process was ended by a later call";
 
   // A worker item is one flag character (0 plain, 1 MemoryError, 2 interrupted, 3 skipped) and the outcome's JSON
   // text. The flag travels beside the payload, so a result is only ever data.
@@ -377,7 +377,7 @@ async function serve() {
         const r = j.requests[j.answered++];
         // A call stopped at its deadline that the worker claimed was over keeps its own verdict.
         const verdict = r.stop ?? "lost";
-        send({ id: r.id, ok: false, exiting: true, error: { kind: verdict, type: verdict, message: r.stop ? "the call exceeded its timeout and was ended" : lostMessage("call") } });
+        send({ id: r.id, ok: false, exiting: true, error: { kind: verdict, type: verdict, message: r.stop ? "the call exceeded its timeout and was ended" : lostMessage } });
       }
       if (j.answered < j.requests.length) {
         const r = j.requests[j.answered++];
@@ -430,14 +430,14 @@ async function serve() {
     deadlineAt = Infinity;
     const j = job;
     if (!j || j.op !== "call" || dying) return;
-    const done = progressOf(j);
-    if (done === undefined) return;
-    const k = j.op === "call" ? done : 0;
+    // The call running now: the worker's progress says which, and since when.
+    const k = progressOf(j);
+    if (k === undefined) return;
     const now = Date.now();
     if (k >= j.requests.length) {
       // Every call claims to be done, yet no reply came: the last one still gets no more than its own bound.
       const last = j.requests.length - 1;
-      if (j.op === "call" && !j.requests[last].stop && Number.isFinite(j.latest[last])) {
+      if (!j.requests[last].stop && Number.isFinite(j.latest[last])) {
         if (now >= j.latest[last]) stop(j, last, "timeout");
         else armDeadline(j.latest[last]);
       }
@@ -446,21 +446,19 @@ async function serve() {
     const timeout = j.requests[k].timeoutMs ?? 0;
     // A call already stopped is the grace period's business now.
     if (timeout > 0 && !j.requests[k].stop) {
-      // The current call or input began when the one before it finished, and no later than the host's own bound.
-      const at = Math.min(j.start + (done === 0 ? 0 : j.doneAt) + timeout, j.op === "call" ? j.latest[k] : Infinity);
+      // The current call began when the one before it finished, and no later than the host's own bound.
+      const at = Math.min(j.start + (k === 0 ? 0 : j.doneAt) + timeout, j.latest[k]);
       if (now >= at) stop(j, k, "timeout");
       else armDeadline(at);
     }
     // A call the worker claims is over, yet past its own bound with no outcome: the claim does not end its deadline.
-    if (j.op === "call") {
-      for (let i = j.answered; i < k; i++) {
-        if (j.requests[i].stop || !Number.isFinite(j.latest[i])) continue;
-        if (now >= j.latest[i]) stop(j, i, "timeout");
-        else armDeadline(j.latest[i]);
-      }
+    for (let i = j.answered; i < k; i++) {
+      if (j.requests[i].stop || !Number.isFinite(j.latest[i])) continue;
+      if (now >= j.latest[i]) stop(j, i, "timeout");
+      else armDeadline(j.latest[i]);
     }
     // Calls after the current one begin no earlier than now.
-    const later = j.op === "call" ? j.requests.slice(k + 1).map((r) => r.timeoutMs ?? 0).filter((t) => t > 0) : [];
+    const later = j.requests.slice(k + 1).map((r) => r.timeoutMs ?? 0).filter((t) => t > 0);
     if (later.length > 0) armDeadline(now + Math.min(...later));
   }
 

@@ -157,15 +157,7 @@ public sealed partial class PythonSandbox
         CancellationToken cancellationToken)
     {
         using var call = SandboxCallTelemetry.Start(functionName, "batch");
-        try
-        {
-            return await RunInputsAsync(code, functionName, inputs, timeout, cancellationToken, call, previous).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            call.Fail(ex);
-            throw;
-        }
+        return await RunInputsAsync(code, functionName, inputs, timeout, cancellationToken, call, previous).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -176,13 +168,15 @@ public sealed partial class PythonSandbox
     /// </summary>
     /// <remarks>Inputs sent again wait first for <c>previous</c> (the inputs sent before these, a batch's earlier chunk) to
     /// end, so that inputs keep their order across processes and a later input's crash never starves an earlier one.</remarks>
-    /// <exception cref="AnyDefException">The function could not be loaded (it does not compile, the sandbox is unavailable).</exception>
+    /// <exception cref="AnyDefException">The function could not be loaded (it does not compile, the sandbox is unavailable);
+    /// recorded on <paramref name="call"/> too.</exception>
     internal async Task<SandboxOutcome[]> RunInputsAsync(string code, string functionName, IReadOnlyList<string> inputs, TimeSpan timeout,
         CancellationToken cancellationToken, SandboxCallTelemetry call, Task? previous = null)
     {
         var outcomes = new SandboxOutcome[inputs.Count];
         IReadOnlyList<string> sending = inputs;
-        int[]? slots = null;
+        // Where each input being sent belongs among the outcomes.
+        int[] slots = [.. Enumerable.Range(0, inputs.Count)];
         for (var fruitless = 0; ;)
         {
             LoadedFunction function;
@@ -192,12 +186,17 @@ public sealed partial class PythonSandbox
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return Fill(outcomes, slots, sending.Count, new OperationCanceledException("The sandbox call was cancelled.", cancellationToken));
+                return Fill(outcomes, slots, new OperationCanceledException("The sandbox call was cancelled.", cancellationToken));
             }
             catch (AnyDefException ex) when (ex is SandboxCrashedException or SandboxMemoryException or SandboxTimeoutException && inputs.Count > 1)
             {
                 // The process ended while it loaded the function: none of these inputs ran, and each of them says so.
-                return Fill(outcomes, slots, sending.Count, ex);
+                return Fill(outcomes, slots, ex);
+            }
+            catch (Exception ex)
+            {
+                call.Fail(ex);
+                throw;
             }
 
             call.Sent(function.Host.ProcessId);
@@ -205,7 +204,7 @@ public sealed partial class PythonSandbox
             List<int>? requeued = null;
             for (var i = 0; i < group.Count; i++)
             {
-                var slot = slots is null ? i : slots[i];
+                var slot = slots[i];
                 using var reply = group.Reply(i);
                 if (reply is { Ok: false, ErrorKind: "requeue" })
                 {
@@ -235,9 +234,9 @@ public sealed partial class PythonSandbox
         }
     }
 
-    private static SandboxOutcome[] Fill(SandboxOutcome[] outcomes, int[]? slots, int count, Exception error)
+    private static SandboxOutcome[] Fill(SandboxOutcome[] outcomes, int[] slots, Exception error)
     {
-        for (var i = 0; i < count; i++) outcomes[slots is null ? i : slots[i]] = SandboxOutcome.Failed(error);
+        foreach (var slot in slots) outcomes[slot] = SandboxOutcome.Failed(error);
         return outcomes;
     }
 

@@ -88,25 +88,15 @@ public sealed partial class PythonSandbox : IAsyncDisposable
     internal async Task<SandboxResult> CallAsync(string code, string functionName, string packedArguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var call = SandboxCallTelemetry.Start(functionName, "call");
-        SandboxOutcome outcome;
-        try
-        {
-            outcome = (await RunInputsAsync(code, functionName, [packedArguments], timeout, cancellationToken, call).ConfigureAwait(false))[0];
-        }
-        catch (Exception ex)
-        {
-            // The function could not be loaded (it does not compile, its process did not start in time): the call's span says so.
-            call.Fail(ex);
-            throw;
-        }
+        var outcome = (await RunInputsAsync(code, functionName, [packedArguments], timeout, cancellationToken, call).ConfigureAwait(false))[0];
 
         if (outcome.Error is { } error)
         {
             call.Fail(error);
             if (error is OperationCanceledException) cancellationToken.ThrowIfCancellationRequested();
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
 
+        // The result, or the input's error thrown.
         return outcome.Result;
     }
 

@@ -173,24 +173,14 @@ internal sealed class HostChannel
         try
         {
             var timeoutMs = Timeouts.Milliseconds(timeout);
-            var write = Enqueue(w =>
+            var write = Enqueue(count, (w, i) =>
             {
-                for (var i = 0; i < count; i++)
-                {
-                    if (i > 0)
-                    {
-                        w.Flush();
-                        _out.Write("\n"u8);
-                        w.Reset(_out);
-                    }
-
-                    w.WriteStartObject();
-                    w.WriteNumber("id", first + i);
-                    w.WriteString("op", "call");
-                    w.WriteString("args", args[i]);
-                    w.WriteNumber("timeoutMs", timeoutMs);
-                    w.WriteEndObject();
-                }
+                w.WriteStartObject();
+                w.WriteNumber("id", first + i);
+                w.WriteString("op", "call");
+                w.WriteString("args", args[i]);
+                w.WriteNumber("timeoutMs", timeoutMs);
+                w.WriteEndObject();
             });
             if (!write.IsCompletedSuccessfully) await write.ConfigureAwait(false);
             if (profile is not null) profile.Written = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -213,23 +203,13 @@ internal sealed class HostChannel
 
     // The host stops each of these requests (running or queued) and answers none of them with a result.
     private void SendCancels(List<long> ids) =>
-        _ = Enqueue(w =>
+        _ = Enqueue(ids.Count, (w, i) =>
         {
-            for (var i = 0; i < ids.Count; i++)
-            {
-                if (i > 0)
-                {
-                    w.Flush();
-                    _out.Write("\n"u8);
-                    w.Reset(_out);
-                }
-
-                w.WriteStartObject();
-                w.WriteNumber("id", 0);
-                w.WriteString("op", "cancel");
-                w.WriteNumber("target", ids[i]);
-                w.WriteEndObject();
-            }
+            w.WriteStartObject();
+            w.WriteNumber("id", 0);
+            w.WriteString("op", "cancel");
+            w.WriteNumber("target", ids[i]);
+            w.WriteEndObject();
         }).AsTask().ContinueWith(static _ => { }, TaskScheduler.Default);
 
     // How long cancelled calls sent together wait for the host's answers (what finished, what it stopped).
@@ -315,15 +295,22 @@ internal sealed class HostChannel
     /// Adds one line to what is waiting to be written. The first writer writes, and keeps writing what others added
     /// meanwhile; the others return at once (their line leaves with the writer's next write).
     /// </summary>
-    private ValueTask Enqueue(Action<Utf8JsonWriter> line)
+    private ValueTask Enqueue(Action<Utf8JsonWriter> line) => Enqueue(1, (w, _) => line(w));
+
+    /// <summary>Adds <paramref name="count"/> lines, written by <paramref name="line"/> with their index, as <see cref="Enqueue(Action{Utf8JsonWriter})"/> does one.</summary>
+    private ValueTask Enqueue(int count, Action<Utf8JsonWriter, int> line)
     {
         lock (_outLock)
         {
-            if (_json is null) _json = new Utf8JsonWriter(_out);
-            else _json.Reset(_out);
-            line(_json);
-            _json.Flush();
-            _out.Write("\n"u8);
+            for (var i = 0; i < count; i++)
+            {
+                if (_json is null) _json = new Utf8JsonWriter(_out);
+                else _json.Reset(_out);
+                line(_json, i);
+                _json.Flush();
+                _out.Write("\n"u8);
+            }
+
             if (_writing) return ValueTask.CompletedTask;
             _writing = true;
         }

@@ -92,6 +92,49 @@ public sealed class ReplicaSpecs
     }
 
     [Fact]
+    public async Task Quick_calls_that_queue_only_briefly_stay_in_the_functions_first_process()
+    {
+        // Arrange: any queue counts as short, so only the rule that sends quick calls to the first process decides.
+        var (options, _) = await OptionsAsync(perFunction: 2);
+        await using var sandbox = new PythonSandbox(options with { QueueTarget = TimeSpan.FromHours(1) });
+        await sandbox.RunAsync(Code, "slow", "[0]");
+
+        // Act: sixteen callers, each calling again as soon as its call returns, for longer than a second process takes to
+        // start from the spare.
+        var tokens = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var until = DateTime.UtcNow.AddSeconds(5);
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (DateTime.UtcNow < until) tokens.Add(JsonSerializer.Deserialize<string>((await sandbox.RunAsync(Code, "slow", "[0]")).ResultJson)!);
+        }));
+
+        // Assert
+        tokens.Should().HaveCountGreaterThan(16);
+        tokens.Distinct().Should().ContainSingle("calls that queue briefly cost less in one process than spread over two");
+        sandbox.ProcessIdsOf(Code, "slow").Should().ContainSingle("no second process was started for them");
+    }
+
+    [Fact]
+    public async Task A_batchs_chunks_in_flight_run_side_by_side_in_two_processes()
+    {
+        // Arrange: single calls would never spread (any queue counts as short); a batch's chunks still do.
+        var (options, _) = await OptionsAsync(perFunction: 2);
+        await using var sandbox = new PythonSandbox(options with { QueueTarget = TimeSpan.FromHours(1) });
+        await sandbox.RunAsync(Code, "slow", "[0]");
+
+        // Act: inputs of 50 ms, so that two chunks are in flight at once for long enough for a second process to start.
+        var tokens = new HashSet<string>();
+        for (var round = 0; round < 10 && tokens.Count < 2; round++)
+        {
+            var results = await sandbox.RunBatchAsync(Code, "slow", [.. Enumerable.Repeat("[0.05]", 40)], TimeSpan.FromSeconds(60));
+            foreach (var r in results) tokens.Add(JsonSerializer.Deserialize<string>(r.ResultJson!)!);
+        }
+
+        // Assert
+        tokens.Should().HaveCount(2, "a chunk sent while another runs goes to (and starts) another process");
+    }
+
+    [Fact]
     public async Task A_crash_of_one_process_of_a_function_leaves_the_other_serving()
     {
         // Arrange

@@ -182,7 +182,7 @@ public sealed partial class PythonSandbox
             LoadedFunction function;
             try
             {
-                function = await LoadAsync(code, functionName, timeout, cancellationToken).ConfigureAwait(false);
+                function = await LoadAsync(code, functionName, timeout, cancellationToken, sending.Count).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

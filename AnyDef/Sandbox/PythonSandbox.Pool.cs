@@ -146,20 +146,23 @@ public sealed partial class PythonSandbox
     }
 
     /// <summary>
-    /// The process a call of this function goes to: the least busy of its loaded processes. When all of them are busy and
-    /// the function has fewer than <see cref="SandboxOptions.MaxProcessesPerFunction"/>, another one starts beside them
-    /// (from a spare or a free slot, never by evicting); until it is loaded, calls keep going to the ones there are.
+    /// The process a call of this function goes to: the oldest of its loaded processes with a short queue, else the least
+    /// busy (see <see cref="Choose"/>). When all of them have long queues and the function has fewer than
+    /// <see cref="SandboxOptions.MaxProcessesPerFunction"/>, another one starts beside them (from a spare or a free slot,
+    /// never by evicting); until it is loaded, calls keep going to the ones there are.
     /// </summary>
-    private async Task<LoadedFunction> LoadAsync(string code, string functionName, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <remarks><c>inputs</c> is how many inputs the caller sends at once: a group of inputs goes to the least busy process,
+    /// so that a batch's chunks in flight run side by side in different processes.</remarks>
+    private async Task<LoadedFunction> LoadAsync(string code, string functionName, TimeSpan timeout, CancellationToken cancellationToken, int inputs = 1)
     {
         var key = FunctionKey(code, functionName);
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var group = _functions.GetOrAdd(key, static k => new FunctionGroup(k));
-            if (LeastBusy(group) is { } ready)
+            if (Choose(group, inputs > 1, out var queued) is { } ready)
             {
-                if (ready.Host.InFlight > 0) TryGrow(group, code, functionName);
+                if (queued) TryGrow(group, code, functionName);
                 return ready;
             }
 
@@ -187,21 +190,40 @@ public sealed partial class PythonSandbox
         }
     }
 
-    private static LoadedFunction? LeastBusy(FunctionGroup group)
+    // A single call goes to the oldest process whose queue is short: calls that queue briefly in one process cost less
+    // than the same calls spread over several (every group of calls a process runs costs a wake of each thread on the
+    // way, and processes of one function compete for the same cores). Only when every process has a long queue does it
+    // go to the least busy one, and does the function get another process. A group of inputs (a batch's chunk) is long
+    // enough to be worth a process of its own: it goes to the least busy process, and a busy one means another process.
+    private LoadedFunction? Choose(FunctionGroup group, bool spread, out bool queued)
     {
         LoadedFunction? best = null;
         var least = int.MaxValue;
         foreach (var entry in group.Entries)
         {
             if (entry.Loaded is not { } loaded || !loaded.Host.IsAlive) continue;
+            if (spread ? loaded.Host.InFlight == 0 : !Backlogged(loaded.Host))
+            {
+                queued = false;
+                return loaded;
+            }
+
             var load = loaded.Host.InFlight;
             if (load >= least) continue;
             best = loaded;
             least = load;
-            if (load == 0) break;
         }
 
+        queued = best is not null;
         return best;
+    }
+
+    // Busy, with either no measure yet of how long its calls take or more than QueueTarget's worth of them queued.
+    private bool Backlogged(HostProcess host)
+    {
+        var inFlight = host.InFlight;
+        if (inFlight == 0) return false;
+        return host.CallServiceTime is not { } perCall || perCall * inFlight >= Options.QueueTarget;
     }
 
     // Calls of this function queue behind busy processes: start one more for it where that costs no other function anything.

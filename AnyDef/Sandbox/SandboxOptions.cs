@@ -93,13 +93,18 @@ public sealed record SandboxOptions
     /// that address and port, and the Python worker has no network permission at all.</remarks>
     public SandboxTransport Transport { get; init; } = SandboxTransport.Automatic;
 
-    /// <summary>The most processes one function may have. When every process of a function is busy and calls wait, the
-    /// sandbox starts another one for it (from a spare or a free slot within <see cref="MaxProcesses"/>) and sends each call
-    /// to the least busy; idle extra processes are the first ended when <see cref="MaxProcesses"/> needs room.</summary>
+    /// <summary>The most processes one function may have. When calls of a function queue in every one of its processes
+    /// (more than about a millisecond of work each, or a batch's chunk while another runs), the sandbox starts another one
+    /// for it (from a spare or a free slot within <see cref="MaxProcesses"/>) and spreads the calls; quick calls keep
+    /// going to the function's first process while its queue is short. Idle extra processes are the first ended when
+    /// <see cref="MaxProcesses"/> needs room.</summary>
     /// <value>The default is the number of processor cores, at most 4. One keeps every function in a single process.</value>
     /// <remarks>Every process of a function runs that function's code only, each in its own interpreter, so module-level
     /// state is never shared between them.</remarks>
     public int MaxProcessesPerFunction { get; init; } = Math.Min(Environment.ProcessorCount, 4);
+
+    // How much queued work makes a process's queue long (see MaxProcessesPerFunction); changed only by tests.
+    internal TimeSpan QueueTarget { get; init; } = TimeSpan.FromMilliseconds(1);
 
     // For tests of the OS layer only: the host and its Python worker get Deno's broadest permissions, so that only the
     // operating system's wall stands between the code and the machine.

@@ -43,6 +43,9 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
     /// <summary>Requests sent and not yet answered.</summary>
     public int InFlight => _channel?.InFlight ?? 0;
 
+    /// <summary>How long a call keeps this process busy, on average (see <see cref="HostChannel.CallServiceTime"/>).</summary>
+    public TimeSpan? CallServiceTime => _channel?.CallServiceTime;
+
     /// <summary>When this process last got a request, for least-recently-used eviction.</summary>
     public long LastUsed { get; private set; } = Environment.TickCount64;
 

@@ -34,6 +34,9 @@ public sealed class HostReplyParserSpecs
     [InlineData("""{"id":5,"ok":false,"error":"boom"}""", "\"error\" is a string")]
     [InlineData("""{"id":5,"ready":{"id":7}}""", "\"ready\" is an object")]
     [InlineData("""{"id":5,"ok":true} {"id":7}""", "not JSON")]
+    [InlineData("""{"id":5,"ok":true,"busy":{"id":7}}""", "\"busy\" is an object")]
+    [InlineData("""{"id":5,"ok":true,"busy":-3}""", "\"busy\" is a number")]
+    [InlineData("""{"id":5,"ok":true,"busy":1.5}""", "\"busy\" is a number")]
     public void A_value_of_an_unexpected_type_is_a_broken_line_never_another_field(string json, string named)
     {
         var line = Read(json, out var problem);
@@ -52,5 +55,13 @@ public sealed class HostReplyParserSpecs
         problem.Should().BeNull();
         Read($$"""{"id":5,"ok":true,"stdout":"{{past}}"}""", out problem).Should().BeNull();
         problem.Should().Contain("output limit");
+    }
+
+    [Fact]
+    public void The_time_a_call_kept_its_process_busy_is_read_when_present()
+    {
+        Read("""{"id":5,"ok":true,"reply":"{}","busy":42}""", out var problem)!.BusyMicroseconds.Should().Be(42);
+        problem.Should().BeNull();
+        Read("""{"id":5,"ok":true,"reply":"{}"}""", out _)!.BusyMicroseconds.Should().BeNull();
     }
 }

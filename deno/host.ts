@@ -336,6 +336,11 @@ async function serve() {
     for (let k = j.answered - from; k >= 0 && k < texts.length && j.answered < done; k++) answerCall(j, texts[k], "", undefined, 0);
   }
 
+  function busyOf(prof: number[] | undefined): number | undefined {
+    const ms = Array.isArray(prof) ? prof[1] : undefined;
+    return typeof ms === "number" && ms >= 0 && ms < 86_400_000 ? Math.max(1, Math.round(ms * 1000)) : undefined;
+  }
+
   // [host in, host residence, worker before Python, Python, worker after Python, host out, worker residence], in µs.
   function profile(r: Request, prof: number[] | undefined, arrived: number): number[] | undefined {
     if (!prof || r.t0 === undefined || r.tp === undefined) return undefined;
@@ -345,6 +350,9 @@ async function serve() {
   }
 
   // Answers the next call of the running group with the worker's outcome text.
+  // `prof`: the worker's [before Python, Python, after] in ms; Python's time goes to the library (`busy`, in µs), which
+  // sends a function's calls to its processes by it. The worker's memory is within Python's reach: a time that is not a
+  // plausible number is left out.
   function answerCall(j: Job, text: string, stdout: string, prof: number[] | undefined, arrived: number) {
     const r = j.requests[j.answered++];
     if (r.stop) {
@@ -357,7 +365,7 @@ async function serve() {
       const out = capOut(stdout);
       // The output travels in the same reply, so it counts against the same bound.
       const large = tooLarge(payload) || payload.length + out.length > config.maxResultBytes + 64;
-      send({ id: r.id, ok: true, exiting: text[0] === "1" || undefined, reply: large ? tooLargeItem() : payload, stdout: large ? "" : out, prof: profile(r, prof, arrived) });
+      send({ id: r.id, ok: true, exiting: text[0] === "1" || undefined, reply: large ? tooLargeItem() : payload, stdout: large ? "" : out, busy: busyOf(prof), prof: profile(r, prof, arrived) });
     }
   }
 
@@ -598,7 +606,7 @@ async function serve() {
       at += a + b;
     }
     if (at !== text.length) return "a reply whose lengths do not match its text";
-    const profs = config.profile ? Array.from({ length: count }, (_, i) => Array.from(boxProfs.slice(3 * i, 3 * i + 3))) : undefined;
+    const profs = Array.from({ length: count }, (_, i) => Array.from(boxProfs.slice(3 * i, 3 * i + 3)));
     return { type: "reply", id, spent: spent === 1, from, texts, outs, profs };
   }
 

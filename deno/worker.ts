@@ -149,7 +149,8 @@ let progress: Int32Array;
 // The running group's outcomes not yet handed to the host: sent every millisecond or 64 outcomes, so a long group
 // costs few messages and a process that dies loses at most the last moment's results.
 let pending: string[] = [];
-// Beside each pending outcome of a group of calls: its captured output and (timing mode) its durations.
+// Beside each pending outcome of a group of calls: its captured output and its durations (Python's always, the others
+// in timing mode).
 let pendingOut: string[] = [];
 let pendingProf: number[][] = [];
 // A copy of the pending outcomes in memory the host can read, for when this worker gets stuck in an input (a C loop
@@ -238,7 +239,7 @@ function shareReply(id: number, spent: boolean): boolean {
     boxOutLens[2 * i + 1] = pendingOut[i].length;
     at += encodeAt(pending[i], boxOut, at);
     at += encodeAt(pendingOut[i], boxOut, at);
-    if (profiling) apply(setOf, boxProfs, [pendingProf[i], 3 * i]);
+    apply(setOf, boxProfs, [pendingProf[i], 3 * i]);
   }
   b[BOX.outJob] = id;
   b[BOX.outCount] = pending.length;
@@ -251,7 +252,7 @@ function shareReply(id: number, spent: boolean): boolean {
 }
 
 function flush() {
-  if (pending.length > 0) post({ type: "items", id: pendingId, from: done - pending.length, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
+  if (pending.length > 0) post({ type: "items", id: pendingId, from: done - pending.length, texts: pending, outs: pendingOut, profs: pendingProf });
   pending = [];
   pendingOut = [];
   pendingProf = [];
@@ -274,11 +275,12 @@ function spill(text: string): boolean {
 // after that may run or be counted (Python sees the refusal as an exception it could catch and go on from).
 let halted = false;
 
-// `last`: the reply follows at once, with this outcome in it.
-function emit(text: string, out: string, last: boolean) {
+// `last`: the reply follows at once, with this outcome in it. `prof`: [before Python, Python, after], in ms.
+function emit(text: string, out: string, last: boolean, prof: number[]) {
   if (halted) return;
   pending.push(text);
   pendingOut.push(out);
+  pendingProf.push(prof);
   done++;
   atomicsStore(progress, 1, clock() - groupStart);
   atomicsStore(progress, 0, done);
@@ -477,18 +479,16 @@ async function runCalls(id: number, start: number, calls: { seq: number; args: s
     // Skipped: cancelled, or past its deadline, before it began.
     const last = k === calls.length - 1;
     if (atomicsLoad(cancelFlags, k) !== 0) {
-      emit("3", "", last);
+      emit("3", "", last, [0, 0, 0]);
       continue;
     }
-    const before = profiling ? perfNow() : 0;
+    // How long Python took travels with every outcome: the library sends a function's calls to its processes by it.
+    const before = perfNow();
     const text: string = awaits
       ? await entry.call.callPromising(compiled, functionName, calls[k].args, calls[k].seq)
       : entry.call(compiled, functionName, calls[k].args, calls[k].seq);
-    if (profiling) {
-      const after = perfNow();
-      pendingProf.push([before - received, after - before, 0]);
-    }
-    emit(text, takeStdout(), last);
+    const after = perfNow();
+    emit(text, takeStdout(), last, [profiling ? before - received : 0, after - before, 0]);
     if (halted) break;
     if (text[0] === "1") {
       spent = true;
@@ -496,7 +496,7 @@ async function runCalls(id: number, start: number, calls: { seq: number; args: s
     }
   }
   // The last outcomes travel with the reply itself: one message for a group that ran quickly.
-  if (!shareReply(id, spent)) post({ type: "reply", id, spent, from: done - pending.length, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
+  if (!shareReply(id, spent)) post({ type: "reply", id, spent, from: done - pending.length, texts: pending, outs: pendingOut, profs: pendingProf });
   pending = [];
   pendingOut = [];
   pendingProf = [];

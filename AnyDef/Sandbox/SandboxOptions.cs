@@ -94,7 +94,7 @@ public sealed record SandboxOptions
     public SandboxTransport Transport { get; init; } = SandboxTransport.Automatic;
 
     /// <summary>The most processes one function may have. When calls of a function queue in every one of its processes
-    /// (more than about a millisecond of work each, or a batch's chunk while another runs), the sandbox starts another one
+    /// (more than about two milliseconds of Python each, or a batch's chunk while another runs), the sandbox starts another one
     /// for it (from a spare or a free slot within <see cref="MaxProcesses"/>) and spreads the calls; quick calls keep
     /// going to the function's first process while its queue is short. Idle extra processes are the first ended when
     /// <see cref="MaxProcesses"/> needs room.</summary>
@@ -104,7 +104,7 @@ public sealed record SandboxOptions
     public int MaxProcessesPerFunction { get; init; } = Math.Min(Environment.ProcessorCount, 4);
 
     // How much queued work makes a process's queue long (see MaxProcessesPerFunction); changed only by tests.
-    internal TimeSpan QueueTarget { get; init; } = TimeSpan.FromMilliseconds(1);
+    internal TimeSpan QueueTarget { get; init; } = TimeSpan.FromMilliseconds(2);
 
     // For tests of the OS layer only: the host and its Python worker get Deno's broadest permissions, so that only the
     // operating system's wall stands between the code and the machine.

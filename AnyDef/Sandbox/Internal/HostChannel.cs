@@ -32,10 +32,9 @@ internal sealed class HostChannel
     private bool _writing;
     private long _lastProgress = Environment.TickCount64;
 
-    // How long a call keeps this host busy, on average: the time between one call's answer and the previous answer (or
-    // its sending, when nothing was in flight), smoothed over the last few calls. Zero until a call has been answered.
-    private long _busySince;
-    private long _callTicks;
+    // How long a call's Python keeps this host busy, in µs, smoothed over the last few calls, as its worker measured them;
+    // zero until one has been answered.
+    private long _callMicroseconds;
 
     // A partial reply that grew by this much since the last progress is a result still arriving.
     private const int ProgressBytes = 64 * 1024;
@@ -97,10 +96,11 @@ internal sealed class HostChannel
     /// <summary>When the host last answered, or showed that an answer is arriving (<see cref="Environment.TickCount64"/>).</summary>
     public long LastProgress => Volatile.Read(ref _lastProgress);
 
-    /// <summary>How long a call of this host's function keeps it busy, on average; null until one has been answered.</summary>
-    /// <remarks>Measured while calls are in flight, so it includes what a call costs beside Python: with many calls in
-    /// flight it comes close to the time per call, with one call at a time it is the whole round trip.</remarks>
-    public TimeSpan? CallServiceTime => Volatile.Read(ref _callTicks) is var t and > 0 ? System.Diagnostics.Stopwatch.GetElapsedTime(0, t) : null;
+    /// <summary>How long a call of this host's function runs in Python, on average; null until one has been answered.</summary>
+    /// <remarks>The time a call adds to the queue of its process: what a group of calls costs beside Python (the hand-over
+    /// to the worker and back) is paid once per group, however many calls it has. Measured by the worker, so code that
+    /// reaches the worker's memory can misstate it; it only decides which of the function's own processes a call goes to.</remarks>
+    public TimeSpan? CallServiceTime => Volatile.Read(ref _callMicroseconds) is var us and > 0 ? TimeSpan.FromMicroseconds(us) : null;
 
     /// <summary>The longest deadline among the requests in flight in milliseconds; null when none is in flight or one has none.</summary>
     public long? LongestTimeoutMilliseconds()
@@ -174,12 +174,7 @@ internal sealed class HostChannel
         var first = Interlocked.Add(ref s_nextId, count) - count + 1;
         var group = new CallGroup(first, count);
         var profile = count == 1 ? BridgeProfile.Current.Value : null;
-        if (_pending.IsEmpty)
-        {
-            Volatile.Write(ref _lastProgress, Environment.TickCount64);
-            Volatile.Write(ref _busySince, System.Diagnostics.Stopwatch.GetTimestamp());
-        }
-
+        if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
         for (var i = 0; i < count; i++) _pending[first + i] = new Pending(null, timeout, "call", group, i) { Profile = profile };
 
         using var registration = cancellationToken.CanBeCanceled
@@ -495,14 +490,14 @@ internal sealed class HostChannel
         }
     }
 
-    // One call answered: the time since the last answer (or since calls were sent to an idle host) is one sample.
-    private void Served()
+    // One call answered, with the time its Python took: one sample of the average (only the read loop writes it). A
+    // sample counts for at most four times the average, so that one call delayed by a pause (a collection, a busy core)
+    // does not move it far, while calls that really got slower move it there within a few calls.
+    private void Served(long microseconds)
     {
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        var sample = now - Volatile.Read(ref _busySince);
-        Volatile.Write(ref _busySince, now);
-        var smoothed = Volatile.Read(ref _callTicks);
-        Volatile.Write(ref _callTicks, Math.Max(1, smoothed == 0 ? sample : smoothed + (sample - smoothed) / 8));
+        var smoothed = _callMicroseconds;
+        var sample = Math.Clamp(microseconds, 1, smoothed == 0 ? (long)TimeSpan.FromDays(1).TotalMicroseconds : smoothed * 4);
+        Volatile.Write(ref _callMicroseconds, smoothed == 0 ? sample : Math.Max(1, smoothed + (sample - smoothed) / 8));
     }
 
     private static ReadOnlySequence<byte> Chain(List<byte[]> chunks, byte[] last, int lastLength)
@@ -570,7 +565,7 @@ internal sealed class HostChannel
 
         if (_pending.TryRemove(new(id, pending)))
         {
-            if (pending.Group is not null) Served();
+            if (pending.Group is not null && line.BusyMicroseconds is { } busy) Served(busy);
             pending.Answer(reply);
         }
         else

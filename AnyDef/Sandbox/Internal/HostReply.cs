@@ -112,6 +112,10 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
                         fits = type is JsonTokenType.True or JsonTokenType.False;
                         result.Exiting = type == JsonTokenType.True;
                         break;
+                    case "busy":
+                        fits = type == JsonTokenType.Number && reader.TryGetInt64(out var busy) && busy >= 0;
+                        if (fits) result.BusyMicroseconds = reader.GetInt64();
+                        break;
                     case "prof":
                         fits = type == JsonTokenType.StartArray;
                         if (!fits) break;
@@ -201,6 +205,7 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
         : reader.ValueTextEquals("error"u8) ? "error"
         : reader.ValueTextEquals("exiting"u8) ? "exiting"
         : reader.ValueTextEquals("prof"u8) ? "prof"
+        : reader.ValueTextEquals("busy"u8) ? "busy"
         : reader.ValueTextEquals("ready"u8) ? "ready"
         : null;
 
@@ -290,5 +295,8 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
         public string? ErrorMessage { get; set; }
 
         public double[]? Profile { get; set; }
+
+        /// <summary>How long the call kept its process busy, in µs, as the host measured it (its share of its group's time).</summary>
+        public long? BusyMicroseconds { get; set; }
     }
 }

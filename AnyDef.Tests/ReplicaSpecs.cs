@@ -115,6 +115,33 @@ public sealed class ReplicaSpecs
     }
 
     [Fact]
+    public async Task A_quick_call_does_not_wait_behind_a_long_call_of_a_usually_quick_function()
+    {
+        // Arrange: the function's calls have been quick, so its average says that a queue of two or three is short.
+        var (options, _) = await OptionsAsync(perFunction: 2);
+        await using var sandbox = new PythonSandbox(options);
+        for (var i = 0; i < 20; i++) await sandbox.RunAsync(Code, "slow", "[0]");
+        var first = sandbox.ProcessIdsOf(Code, "slow").Should().ContainSingle().Subject;
+        var longCall = sandbox.RunAsync(Code, "slow", "[10]", timeout: TimeSpan.FromSeconds(60));
+        await Task.Delay(200);
+        // One call sent while the long one runs: the function's process has been busy with it for longer than a short
+        // queue's worth, so this call gets the function another process (and waits where it is until that is ready).
+        var queued = sandbox.RunAsync(Code, "slow", "[0]", timeout: TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow.AddSeconds(8);
+        while (sandbox.ProcessIdsOf(Code, "slow").Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(50);
+
+        // Act
+        var next = sandbox.RunAsync(Code, "slow", "[0]", timeout: TimeSpan.FromSeconds(60));
+        await Task.WhenAny(next, longCall);
+        var answeredWhileItRan = next.IsCompletedSuccessfully && !longCall.IsCompleted;
+        await Task.WhenAll(longCall, queued, next);
+
+        // Assert
+        answeredWhileItRan.Should().BeTrue("a call sent while the function's process is busy with a long call goes to its other process");
+        sandbox.ProcessIdsOf(Code, "slow").Should().HaveCount(2).And.Contain(first);
+    }
+
+    [Fact]
     public async Task A_batchs_chunks_in_flight_run_side_by_side_in_two_processes()
     {
         // Arrange: single calls would never spread (any queue counts as short); a batch's chunks still do.

@@ -218,12 +218,14 @@ public sealed partial class PythonSandbox
         return best;
     }
 
-    // Busy, with either no measure yet of how long its calls take or more than QueueTarget's worth of them queued.
+    // Busy, with no measure yet of how long its calls take, more than QueueTarget's worth of them queued, or no call
+    // answered for ten times that (a usually quick function's slow call: the calls behind it would wait for it; a mere
+    // hiccup of the machine, a collection, a busy core, lasts less).
     private bool Backlogged(HostProcess host)
     {
         var inFlight = host.InFlight;
         if (inFlight == 0) return false;
-        return host.CallServiceTime is not { } perCall || perCall * inFlight >= Options.QueueTarget;
+        return host.CallServiceTime is not { } perCall || perCall * inFlight >= Options.QueueTarget || host.SinceLastAnswer >= Options.QueueTarget * 10;
     }
 
     // Calls of this function queue behind busy processes: start one more for it where that costs no other function anything.

@@ -36,6 +36,9 @@ internal sealed class HostChannel
     // zero until one has been answered.
     private long _callMicroseconds;
 
+    // When a call was last answered, or calls were sent to a host with none in flight (Stopwatch ticks).
+    private long _answeredAt;
+
     // A partial reply that grew by this much since the last progress is a result still arriving.
     private const int ProgressBytes = 64 * 1024;
 
@@ -101,6 +104,10 @@ internal sealed class HostChannel
     /// to the worker and back) is paid once per group, however many calls it has. Measured by the worker, so code that
     /// reaches the worker's memory can misstate it; it only decides which of the function's own processes a call goes to.</remarks>
     public TimeSpan? CallServiceTime => Volatile.Read(ref _callMicroseconds) is var us and > 0 ? TimeSpan.FromMicroseconds(us) : null;
+
+    /// <summary>How long since a call was last answered, or since calls were sent while none was in flight: with calls in
+    /// flight, how long the host has been busy with the one it runs now (at least).</summary>
+    public TimeSpan SinceLastAnswer => System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _answeredAt));
 
     /// <summary>The longest deadline among the requests in flight in milliseconds; null when none is in flight or one has none.</summary>
     public long? LongestTimeoutMilliseconds()
@@ -174,7 +181,12 @@ internal sealed class HostChannel
         var first = Interlocked.Add(ref s_nextId, count) - count + 1;
         var group = new CallGroup(first, count);
         var profile = count == 1 ? BridgeProfile.Current.Value : null;
-        if (_pending.IsEmpty) Volatile.Write(ref _lastProgress, Environment.TickCount64);
+        if (_pending.IsEmpty)
+        {
+            Volatile.Write(ref _lastProgress, Environment.TickCount64);
+            Volatile.Write(ref _answeredAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+
         for (var i = 0; i < count; i++) _pending[first + i] = new Pending(null, timeout, "call", group, i) { Profile = profile };
 
         using var registration = cancellationToken.CanBeCanceled
@@ -490,11 +502,13 @@ internal sealed class HostChannel
         }
     }
 
-    // One call answered, with the time its Python took: one sample of the average (only the read loop writes it). A
-    // sample counts for at most four times the average, so that one call delayed by a pause (a collection, a busy core)
-    // does not move it far, while calls that really got slower move it there within a few calls.
-    private void Served(long microseconds)
+    // One call answered, with the time its Python took (when the host sent it): one sample of the average (only the
+    // read loop writes it). A sample counts for at most four times the average, so that one call delayed by a pause (a
+    // collection, a busy core) does not move it far, while calls that really got slower move it there within a few calls.
+    private void Served(long? busy)
     {
+        Volatile.Write(ref _answeredAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (busy is not { } microseconds) return;
         var smoothed = _callMicroseconds;
         var sample = Math.Clamp(microseconds, 1, smoothed == 0 ? (long)TimeSpan.FromDays(1).TotalMicroseconds : smoothed * 4);
         Volatile.Write(ref _callMicroseconds, smoothed == 0 ? sample : Math.Max(1, smoothed + (sample - smoothed) / 8));
@@ -565,7 +579,7 @@ internal sealed class HostChannel
 
         if (_pending.TryRemove(new(id, pending)))
         {
-            if (pending.Group is not null && line.BusyMicroseconds is { } busy) Served(busy);
+            if (pending.Group is not null) Served(line.BusyMicroseconds);
             pending.Answer(reply);
         }
         else

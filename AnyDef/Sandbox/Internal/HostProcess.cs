@@ -46,6 +46,9 @@ internal sealed partial class HostProcess : IAsyncDisposable, HostChannel.IOwner
     /// <summary>How long a call keeps this process busy, on average (see <see cref="HostChannel.CallServiceTime"/>).</summary>
     public TimeSpan? CallServiceTime => _channel?.CallServiceTime;
 
+    /// <summary>How long since a call was last answered (see <see cref="HostChannel.SinceLastAnswer"/>).</summary>
+    public TimeSpan SinceLastAnswer => _channel?.SinceLastAnswer ?? TimeSpan.Zero;
+
     /// <summary>When this process last got a request, for least-recently-used eviction.</summary>
     public long LastUsed { get; private set; } = Environment.TickCount64;
 

@@ -95,10 +95,9 @@ public sealed record SandboxOptions
 
     /// <summary>The most processes one function may have. When calls of a function queue in every one of its processes
     /// (more than about two milliseconds of Python each, a call running for longer than 20 ms, or a batch's chunk while
-    /// another runs), the sandbox starts another one
-    /// for it (from a spare or a free slot within <see cref="MaxProcesses"/>) and spreads the calls; quick calls keep
-    /// going to the function's first process while its queue is short. Idle extra processes are the first ended when
-    /// <see cref="MaxProcesses"/> needs room.</summary>
+    /// another runs), the sandbox starts another one for it (from a spare or a free slot within
+    /// <see cref="MaxProcesses"/>) and spreads the calls; quick calls keep going to the function's first process while
+    /// its queue is short. Idle extra processes are the first ended when <see cref="MaxProcesses"/> needs room.</summary>
     /// <value>The default is the number of processor cores, at most 4. One keeps every function in a single process.</value>
     /// <remarks>Every process of a function runs that function's code only, each in its own interpreter, so module-level
     /// state is never shared between them.</remarks>

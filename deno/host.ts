@@ -94,13 +94,15 @@ const BOX = {
   maxGroup: MAX_GROUP,
   inSeq: 0, inKind: 1, inJob: 2, inCount: 3, inBytes: 4,
   outSeq: 8, outJob: 9, outCount: 10, outBytes: 11, outSpent: 12, outFrom: 13,
-  startAt: 64, inLensAt: 128, outLensAt: 128 + MAX_GROUP * 8, profsAt: 128 + MAX_GROUP * 16,
+  startAt: 64, tookAt: 72, inLensAt: 128, outLensAt: 128 + MAX_GROUP * 8, profsAt: 128 + MAX_GROUP * 16,
   inAt: 128 + MAX_GROUP * 40, inSize: 256 * 1024, outSize: 256 * 1024,
   calls: 1, messages: 2,
 };
 const mailbox = new SharedArrayBuffer(BOX.inAt + BOX.inSize + BOX.outSize);
 const box = new Int32Array(mailbox, 0, 16);
 const boxStart = new Float64Array(mailbox, BOX.startAt, 1);
+// The average time in Python of the calls of the group a reply in the mailbox ends, in ms (written by the worker).
+const boxTook = new Float64Array(mailbox, BOX.tookAt, 1);
 const boxInLens = new Int32Array(mailbox, BOX.inLensAt, MAX_GROUP * 2);
 const boxOutLens = new Int32Array(mailbox, BOX.outLensAt, MAX_GROUP * 2);
 const boxProfs = new Float64Array(mailbox, BOX.profsAt, MAX_GROUP * 3);
@@ -336,8 +338,10 @@ async function serve() {
     for (let k = j.answered - from; k >= 0 && k < texts.length && j.answered < done; k++) answerCall(j, texts[k], "", undefined, 0);
   }
 
-  function busyOf(prof: number[] | undefined): number | undefined {
-    const ms = Array.isArray(prof) ? prof[1] : undefined;
+  // The worker's average time in Python per call of a group (ms) as the `busy` of the group's last reply (µs), by which
+  // the library sends a function's calls to its processes. The worker's memory is within Python's reach: a time that is
+  // not a plausible number is left out.
+  function busyOf(ms: unknown): number | undefined {
     return typeof ms === "number" && ms >= 0 && ms < 86_400_000 ? Math.max(1, Math.round(ms * 1000)) : undefined;
   }
 
@@ -350,10 +354,8 @@ async function serve() {
   }
 
   // Answers the next call of the running group with the worker's outcome text.
-  // `prof`: the worker's [before Python, Python, after] in ms; Python's time goes to the library (`busy`, in µs), which
-  // sends a function's calls to its processes by it. The worker's memory is within Python's reach: a time that is not a
-  // plausible number is left out.
-  function answerCall(j: Job, text: string, stdout: string, prof: number[] | undefined, arrived: number) {
+  // `prof`: the worker's [before Python, Python, after] in ms (timing mode).
+  function answerCall(j: Job, text: string, stdout: string, prof: number[] | undefined, arrived: number, busy?: number) {
     const r = j.requests[j.answered++];
     if (r.stop) {
       send({ id: r.id, ok: false, error: { kind: r.stop, type: r.stop, message: r.stop === "timeout" ? "the call exceeded its timeout and was interrupted" : "the call was cancelled" }, stdout: capOut(stdout) });
@@ -365,7 +367,7 @@ async function serve() {
       const out = capOut(stdout);
       // The output travels in the same reply, so it counts against the same bound.
       const large = tooLarge(payload) || payload.length + out.length > config.maxResultBytes + 64;
-      send({ id: r.id, ok: true, exiting: text[0] === "1" || undefined, reply: large ? tooLargeItem() : payload, stdout: large ? "" : out, busy: busyOf(prof), prof: profile(r, prof, arrived) });
+      send({ id: r.id, ok: true, exiting: text[0] === "1" || undefined, reply: large ? tooLargeItem() : payload, stdout: large ? "" : out, busy, prof: profile(r, prof, arrived) });
     }
   }
 
@@ -606,8 +608,8 @@ async function serve() {
       at += a + b;
     }
     if (at !== text.length) return "a reply whose lengths do not match its text";
-    const profs = Array.from({ length: count }, (_, i) => Array.from(boxProfs.slice(3 * i, 3 * i + 3)));
-    return { type: "reply", id, spent: spent === 1, from, texts, outs, profs };
+    const profs = config.profile ? Array.from({ length: count }, (_, i) => Array.from(boxProfs.slice(3 * i, 3 * i + 3))) : undefined;
+    return { type: "reply", id, spent: spent === 1, from, texts, outs, profs, took: boxTook[0] };
   }
 
   let outSeen = 0;
@@ -670,7 +672,8 @@ async function serve() {
       const skip = Math.min(j.answered - from, got.length);
       if (tooMany(j, got.length - skip)) return;
       const arrived = config.profile ? performance.now() : 0;
-      for (let i = skip; i < got.length; i++) answerCall(j, got[i], outs[i], Array.isArray(m.profs) ? m.profs[i] : undefined, arrived);
+      const busy = m.type === "reply" ? busyOf(m.took) : undefined;
+      for (let i = skip; i < got.length; i++) answerCall(j, got[i], outs[i], Array.isArray(m.profs) ? m.profs[i] : undefined, arrived, i === got.length - 1 ? busy : undefined);
     }
     if (m.type === "items") return;
     if (m.type !== "reply") return;

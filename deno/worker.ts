@@ -149,8 +149,7 @@ let progress: Int32Array;
 // The running group's outcomes not yet handed to the host: sent every millisecond or 64 outcomes, so a long group
 // costs few messages and a process that dies loses at most the last moment's results.
 let pending: string[] = [];
-// Beside each pending outcome of a group of calls: its captured output and its durations (Python's always, the others
-// in timing mode).
+// Beside each pending outcome of a group of calls: its captured output and (timing mode) its durations.
 let pendingOut: string[] = [];
 let pendingProf: number[][] = [];
 // A copy of the pending outcomes in memory the host can read, for when this worker gets stuck in an input (a C loop
@@ -158,6 +157,10 @@ let pendingProf: number[][] = [];
 let spillHeader: Int32Array;
 let spillBytes: Uint8Array;
 let pendingId = 0;
+// The time the running group's calls spent in Python, in ms, and how many ran.
+let groupPython = 0;
+let groupCalls = 0;
+const tookPerCall = () => (groupCalls > 0 ? groupPython / groupCalls : 0);
 let lastFlush = 0;
 let done = 0;
 let groupStart = 0;
@@ -175,12 +178,13 @@ function post(message: any) {
 // code runs, so that Python cannot turn the wait into a spin (which would burn a core while no call runs).
 type MailboxLayout = Record<
   | "maxGroup" | "inSeq" | "inKind" | "inJob" | "inCount" | "inBytes" | "outSeq" | "outJob" | "outCount" | "outBytes" | "outSpent" | "outFrom"
-  | "startAt" | "inLensAt" | "outLensAt" | "profsAt" | "inAt" | "inSize" | "outSize" | "calls" | "messages",
+  | "startAt" | "tookAt" | "inLensAt" | "outLensAt" | "profsAt" | "inAt" | "inSize" | "outSize" | "calls" | "messages",
   number
 >;
 let BOX: MailboxLayout;
 let box: Int32Array | undefined;
 let boxStart: Float64Array;
+let boxTook: Float64Array;
 let boxInLens: Int32Array;
 let boxOutLens: Int32Array;
 let boxProfs: Float64Array;
@@ -193,6 +197,7 @@ function openMailbox(mailbox: SharedArrayBuffer, layout: MailboxLayout) {
   const MAX_GROUP = BOX.maxGroup;
   box = new Int32Array(mailbox, 0, 16);
   boxStart = new Float64Array(mailbox, BOX.startAt, 1);
+  boxTook = new Float64Array(mailbox, BOX.tookAt, 1);
   boxInLens = new Int32Array(mailbox, BOX.inLensAt, MAX_GROUP * 2);
   boxOutLens = new Int32Array(mailbox, BOX.outLensAt, MAX_GROUP * 2);
   boxProfs = new Float64Array(mailbox, BOX.profsAt, MAX_GROUP * 3);
@@ -239,20 +244,21 @@ function shareReply(id: number, spent: boolean): boolean {
     boxOutLens[2 * i + 1] = pendingOut[i].length;
     at += encodeAt(pending[i], boxOut, at);
     at += encodeAt(pendingOut[i], boxOut, at);
-    apply(setOf, boxProfs, [pendingProf[i], 3 * i]);
+    if (profiling) apply(setOf, boxProfs, [pendingProf[i], 3 * i]);
   }
   b[BOX.outJob] = id;
   b[BOX.outCount] = pending.length;
   b[BOX.outBytes] = at;
   b[BOX.outSpent] = spent ? 1 : 0;
   b[BOX.outFrom] = done - pending.length;
+  boxTook[0] = tookPerCall();
   atomicsAdd(b, BOX.outSeq, 1);
   atomicsNotify(b, BOX.outSeq);
   return true;
 }
 
 function flush() {
-  if (pending.length > 0) post({ type: "items", id: pendingId, from: done - pending.length, texts: pending, outs: pendingOut, profs: pendingProf });
+  if (pending.length > 0) post({ type: "items", id: pendingId, from: done - pending.length, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
   pending = [];
   pendingOut = [];
   pendingProf = [];
@@ -275,12 +281,12 @@ function spill(text: string): boolean {
 // after that may run or be counted (Python sees the refusal as an exception it could catch and go on from).
 let halted = false;
 
-// `last`: the reply follows at once, with this outcome in it. `prof`: [before Python, Python, after], in ms.
-function emit(text: string, out: string, last: boolean, prof: number[]) {
+// `last`: the reply follows at once, with this outcome in it. `prof` (timing mode): [before Python, Python, after], in ms.
+function emit(text: string, out: string, last: boolean, prof?: number[]) {
   if (halted) return;
   pending.push(text);
   pendingOut.push(out);
-  pendingProf.push(prof);
+  if (profiling) pendingProf.push(prof ?? [0, 0, 0]);
   done++;
   atomicsStore(progress, 1, clock() - groupStart);
   atomicsStore(progress, 0, done);
@@ -463,6 +469,8 @@ function beginItems(id: number, start: number) {
   pendingProf = [];
   pendingId = id;
   done = 0;
+  groupPython = 0;
+  groupCalls = 0;
   groupStart = start;
   lastFlush = perfNow();
   atomicsStore(spillHeader, 0, 0);
@@ -479,16 +487,19 @@ async function runCalls(id: number, start: number, calls: { seq: number; args: s
     // Skipped: cancelled, or past its deadline, before it began.
     const last = k === calls.length - 1;
     if (atomicsLoad(cancelFlags, k) !== 0) {
-      emit("3", "", last, [0, 0, 0]);
+      emit("3", "", last);
       continue;
     }
-    // How long Python took travels with every outcome: the library sends a function's calls to its processes by it.
+    // How long Python took, on average over the group, travels with the group's reply: the library sends a function's
+    // calls to its processes by it.
     const before = perfNow();
     const text: string = awaits
       ? await entry.call.callPromising(compiled, functionName, calls[k].args, calls[k].seq)
       : entry.call(compiled, functionName, calls[k].args, calls[k].seq);
     const after = perfNow();
-    emit(text, takeStdout(), last, [profiling ? before - received : 0, after - before, 0]);
+    groupPython += after - before;
+    groupCalls++;
+    emit(text, takeStdout(), last, profiling ? [before - received, after - before, 0] : undefined);
     if (halted) break;
     if (text[0] === "1") {
       spent = true;
@@ -496,7 +507,7 @@ async function runCalls(id: number, start: number, calls: { seq: number; args: s
     }
   }
   // The last outcomes travel with the reply itself: one message for a group that ran quickly.
-  if (!shareReply(id, spent)) post({ type: "reply", id, spent, from: done - pending.length, texts: pending, outs: pendingOut, profs: pendingProf });
+  if (!shareReply(id, spent)) post({ type: "reply", id, spent, from: done - pending.length, texts: pending, outs: pendingOut, profs: profiling ? pendingProf : undefined });
   pending = [];
   pendingOut = [];
   pendingProf = [];

@@ -32,8 +32,8 @@ internal sealed class HostChannel
     private bool _writing;
     private long _lastProgress = Environment.TickCount64;
 
-    // How long a call's Python keeps this host busy, in µs, smoothed over the last few calls, as its worker measured them;
-    // zero until one has been answered.
+    // How long a call's Python keeps this host busy, in µs, as its worker measured it, smoothed over the last few groups
+    // of calls; zero until a group has been answered.
     private long _callMicroseconds;
 
     // When a call was last answered, or calls were sent to a host with none in flight (Stopwatch ticks).
@@ -502,8 +502,8 @@ internal sealed class HostChannel
         }
     }
 
-    // One call answered, with the time its Python took (when the host sent it): one sample of the average (only the
-    // read loop writes it). A sample counts for at most four times the average, so that one call delayed by a pause (a
+    // One call answered; the last of a group comes with the average time in Python of the group's calls: one sample of
+    // the average (only the read loop writes it). A sample counts for at most four times the average, so that one call delayed by a pause (a
     // collection, a busy core) does not move it far, while calls that really got slower move it there within a few calls.
     private void Served(long? busy)
     {

@@ -296,7 +296,8 @@ internal sealed class HostReply(bool ok, ReadOnlyMemory<byte> payloadBytes, stri
 
         public double[]? Profile { get; set; }
 
-        /// <summary>How long the call kept its process busy, in µs, as the host measured it (its share of its group's time).</summary>
+        /// <summary>On the last reply of a group of calls: the average time in Python of the group's calls, in µs, as the
+        /// worker measured them.</summary>
         public long? BusyMicroseconds { get; set; }
     }
 }

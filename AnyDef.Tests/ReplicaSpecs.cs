@@ -141,6 +141,43 @@ public sealed class ReplicaSpecs
         sandbox.ProcessIdsOf(Code, "slow").Should().HaveCount(2).And.Contain(first);
     }
 
+    // Replaces the JavaScript clocks of its worker with ones that say ten hours pass in every call, then answers at once.
+    private const string ForgedClock = """
+        def forge(x):
+            import js
+            from pyodide.ffi import create_proxy
+            if not hasattr(js.globalThis, "replica_token"):
+                js.globalThis.replica_token = str(js.Math.random())
+                js.globalThis.forged_now = 0
+            def later(*args):
+                js.globalThis.forged_now = js.globalThis.forged_now + 36000000
+                return js.globalThis.forged_now
+            js.performance.now = create_proxy(later)
+            js.Date.now = create_proxy(later)
+            return js.globalThis.replica_token
+        """;
+
+    [Fact]
+    public async Task A_function_that_replaces_its_workers_clocks_cannot_make_its_calls_look_long()
+    {
+        // Arrange: a queue counts as long only past an hour of Python, so only calls that look hours long would spread.
+        var (options, _) = await OptionsAsync(perFunction: 2);
+        await using var sandbox = new PythonSandbox(options with { QueueTarget = TimeSpan.FromHours(1) });
+        await sandbox.RunAsync(ForgedClock, "forge", "[0]");
+
+        // Act: sixteen callers for longer than a second process takes to start from the spare.
+        var tokens = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var until = DateTime.UtcNow.AddSeconds(5);
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (DateTime.UtcNow < until) tokens.Add(JsonSerializer.Deserialize<string>((await sandbox.RunAsync(ForgedClock, "forge", "[0]")).ResultJson)!);
+        }));
+
+        // Assert: the worker timed the calls with the clock it took before any code ran.
+        tokens.Distinct().Should().ContainSingle("the replaced clocks did not reach the time the worker reports");
+        sandbox.ProcessIdsOf(ForgedClock, "forge").Should().ContainSingle();
+    }
+
     [Fact]
     public async Task A_batchs_chunks_in_flight_run_side_by_side_in_two_processes()
     {

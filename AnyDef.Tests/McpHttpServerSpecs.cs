@@ -15,6 +15,9 @@ namespace AnyDefNet.Tests;
 /// <summary>The MCP server in an ASP.NET Core app (AnyDef.AspNetCore): a real Kestrel app on a free local port, made with the
 /// lines docs/agents.md shows, driven over HTTP by the Model Context Protocol SDK's own client: run_python (with sessions),
 /// the reviewed functions of a store folder and a declared function, each a tool.</summary>
+/// <remarks>In the sandbox collection: a declared function runs on the process-wide configuration, which the hosting
+/// tests set and take back (disposing their sandbox) while they run.</remarks>
+[Collection(SandboxCollection.Name)]
 public sealed class McpHttpServerSpecs : IAsyncLifetime
 {
     private WebApplication _app = null!;

@@ -151,8 +151,8 @@ public sealed partial class PythonSandbox
     /// <see cref="SandboxOptions.MaxProcessesPerFunction"/>, another one starts beside them (from a spare or a free slot,
     /// never by evicting); until it is loaded, calls keep going to the ones there are.
     /// </summary>
-    /// <remarks><c>inputs</c> is how many inputs the caller sends at once: a group of inputs goes to an idle process, so that
-    /// a batch's chunks in flight run side by side in different processes, where the machine has the cores for that.</remarks>
+    /// <remarks><c>inputs</c> is how many inputs the caller sends at once: a group of inputs goes to the least busy process,
+    /// so that a batch's chunks in flight run side by side in different processes.</remarks>
     private async Task<LoadedFunction> LoadAsync(string code, string functionName, TimeSpan timeout, CancellationToken cancellationToken, int inputs = 1)
     {
         var key = FunctionKey(code, functionName);
@@ -194,70 +194,29 @@ public sealed partial class PythonSandbox
     // than the same calls spread over several (every group of calls a process runs costs a wake of each thread on the
     // way, and processes of one function compete for the same cores). Only when every process has a long queue does it
     // go to the least busy one, and does the function get another process. A group of inputs (a batch's chunk) is long
-    // enough to be worth a process of its own where the machine has the cores for one more (see HasRoomForAnother): it
-    // goes to an idle process, and none idle means another process. Where it has not, the chunk queues in the oldest
-    // process that is answering (a batch's speed is the cores' speed then; a second process only adds its own costs).
-    private LoadedFunction? Choose(FunctionGroup group, bool chunk, out bool queued)
+    // enough to be worth a process of its own: it goes to the least busy process, and a busy one means another process.
+    private LoadedFunction? Choose(FunctionGroup group, bool spread, out bool queued)
     {
-        var spread = chunk && HasRoomForAnother(group);
-        LoadedFunction? best = null, idle = null;
+        LoadedFunction? best = null;
         var least = int.MaxValue;
         foreach (var entry in group.Entries)
         {
             if (entry.Loaded is not { } loaded || !loaded.Host.IsAlive) continue;
-            var inFlight = loaded.Host.InFlight;
-            var take = spread ? inFlight == 0
-                : chunk ? inFlight > 0 && !Stalled(loaded.Host)
-                : !Backlogged(loaded.Host);
-            if (take)
+            if (spread ? loaded.Host.InFlight == 0 : !Backlogged(loaded.Host))
             {
                 queued = false;
                 return loaded;
             }
 
-            if (inFlight == 0) idle ??= loaded;
-            if (inFlight >= least) continue;
+            var load = loaded.Host.InFlight;
+            if (load >= least) continue;
             best = loaded;
-            least = inFlight;
-        }
-
-        // A chunk without the cores for another busy process joins a busy one that is answering (above), else takes an
-        // idle one; only when every process is held by a long call does it start another, as a single call would.
-        if (chunk && !spread && idle is not null)
-        {
-            queued = false;
-            return idle;
+            least = load;
         }
 
         queued = best is not null;
         return best;
     }
-
-    // Whether the machine has the cores for one more of this function's processes to run a batch's chunk beside the
-    // ones running now. A process running quick calls keeps about two cores busy (its worker, its host's main thread,
-    // the library's side of the channel between them); one running calls of a millisecond or more of Python (LongCall),
-    // about one, its worker's. Until a call has been answered, the calls count as quick.
-    private bool HasRoomForAnother(FunctionGroup group)
-    {
-        var busy = 0;
-        TimeSpan? perCall = null;
-        foreach (var entry in group.Entries)
-        {
-            if (entry.Loaded is not { } loaded || !loaded.Host.IsAlive) continue;
-            if (loaded.Host.InFlight > 0) busy++;
-            perCall ??= loaded.Host.CallServiceTime;
-        }
-
-        var coresEach = perCall >= LongCall ? 1 : 2;
-        return (busy + 1) * coresEach <= Options.Cores;
-    }
-
-    // How much Python a call runs for its process to keep about one core busy rather than two (see HasRoomForAnother).
-    private static readonly TimeSpan LongCall = TimeSpan.FromMilliseconds(1);
-
-    // Answering nothing for ten times QueueTarget with calls in flight: running a long call, which the calls queued
-    // behind it would wait for.
-    private bool Stalled(HostProcess host) => host.InFlight > 0 && host.SinceLastAnswer >= Options.QueueTarget * 10;
 
     // Busy, with no measure yet of how long its calls take, more than QueueTarget's worth of them queued, or no call
     // answered for ten times that (a usually quick function's slow call: the calls behind it would wait for it; a mere
@@ -266,7 +225,7 @@ public sealed partial class PythonSandbox
     {
         var inFlight = host.InFlight;
         if (inFlight == 0) return false;
-        return host.CallServiceTime is not { } perCall || perCall * inFlight >= Options.QueueTarget || Stalled(host);
+        return host.CallServiceTime is not { } perCall || perCall * inFlight >= Options.QueueTarget || host.SinceLastAnswer >= Options.QueueTarget * 10;
     }
 
     // Calls of this function queue behind busy processes: start one more for it where that costs no other function anything.

@@ -106,10 +106,6 @@ public sealed record SandboxOptions
     // How much queued work makes a process's queue long (see MaxProcessesPerFunction); changed only by tests.
     internal TimeSpan QueueTarget { get; init; } = TimeSpan.FromMilliseconds(2);
 
-    // The processor cores the sandbox's processes share (whether a batch's chunks may run in two processes at once);
-    // changed only by tests.
-    internal int Cores { get; init; } = Environment.ProcessorCount;
-
     // For tests of the OS layer only: the host and its Python worker get Deno's broadest permissions, so that only the
     // operating system's wall stands between the code and the machine.
     internal bool BroadDenoPermissionsForTests { get; init; }

@@ -503,21 +503,15 @@ internal sealed class HostChannel
     }
 
     // One call answered; the last of a group comes with the average time in Python of the group's calls: one sample of
-    // the average (only the read loop writes it). A sample above the average counts for at most four times it and moves
-    // it an eighth of the way, so that one call delayed by a pause (a collection, a busy core) does not move it far, while
-    // calls that really got slower move it there within a few groups. A sample below moves it half the way, and one below
-    // a quarter of it replaces it: a function's first call (its imports) is often far slower than the rest, and the rest
-    // should not pay for it (a process thought slower than it is spreads its calls over processes that compete for cores).
+    // the average (only the read loop writes it). A sample counts for at most four times the average, so that one call delayed by a pause (a
+    // collection, a busy core) does not move it far, while calls that really got slower move it there within a few calls.
     private void Served(long? busy)
     {
         Volatile.Write(ref _answeredAt, System.Diagnostics.Stopwatch.GetTimestamp());
         if (busy is not { } microseconds) return;
         var smoothed = _callMicroseconds;
         var sample = Math.Clamp(microseconds, 1, smoothed == 0 ? (long)TimeSpan.FromDays(1).TotalMicroseconds : smoothed * 4);
-        var next = smoothed == 0 || sample < smoothed / 4 ? sample
-            : sample < smoothed ? smoothed - (smoothed - sample) / 2
-            : smoothed + (sample - smoothed) / 8;
-        Volatile.Write(ref _callMicroseconds, Math.Max(1, next));
+        Volatile.Write(ref _callMicroseconds, smoothed == 0 ? sample : Math.Max(1, smoothed + (sample - smoothed) / 8));
     }
 
     private static ReadOnlySequence<byte> Chain(List<byte[]> chunks, byte[] last, int lastLength)

@@ -15,9 +15,19 @@ internal static class ExecCommand
         var batch = new Option<FileInfo?>("--batch") { Description = "A JSON Lines file: one JSON array of arguments per line; one result line per input, in order." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a call (each input of a batch) may run.", DefaultValueFactory = _ => 30 };
         var batchTimeout = new Option<double?>("--batch-timeout") { Description = "Seconds the whole batch may run; inputs not done by then get an error line." };
+        var processes = new Option<int>("--processes")
+        {
+            Description = "Sandbox processes a batch may use, each its own interpreter. More run a long batch of slow calls on more cores; " +
+                "each one more starts while the batch runs and competes with it for the cores, so quick calls run fastest in one.",
+            DefaultValueFactory = _ => 1,
+        };
+        processes.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1) result.AddError("--processes must be at least 1.");
+        });
         var debug = Options.Debug();
         var (packages, index, wheels) = (Options.Packages(), Options.PackageIndex(), Options.Wheels());
-        var command = new Command("exec", "Run given Python code in the sandbox, without a model.") { codeFile, function, args, batch, timeout, batchTimeout, debug, packages, index, wheels };
+        var command = new Command("exec", "Run given Python code in the sandbox, without a model.") { codeFile, function, args, batch, timeout, batchTimeout, processes, debug, packages, index, wheels };
         command.Validators.Add(result =>
         {
             if ((result.GetValue(args) is null) == (result.GetValue(batch) is null)) result.AddError("Give exactly one of --args or --batch.");
@@ -32,7 +42,7 @@ internal static class ExecCommand
                 var code = await File.ReadAllTextAsync(file.FullName, ct);
                 var name = parse.GetValue(function)!;
                 var limit = Options.Seconds(parse.GetValue(timeout));
-                var sandbox = Sandbox(Options.PackageNames(parse.GetValue(packages)), parse.GetValue(index), parse.GetValue(wheels));
+                var sandbox = Sandbox(Options.PackageNames(parse.GetValue(packages)), parse.GetValue(index), parse.GetValue(wheels), parse.GetValue(processes));
                 Progress.Say("starting the Python sandbox");
                 if (parse.GetValue(batch) is { } batchFile) return await RunBatchAsync(sandbox, code, name, batchFile, limit, parse.GetValue(batchTimeout) is { } whole ? Options.Seconds(whole) : null, ct);
 
@@ -50,10 +60,14 @@ internal static class ExecCommand
         return command;
     }
 
-    // One call, one function: a spare would only be a second process to start and end.
-    private static PythonSandbox Sandbox(PackageSet packages, string? index, string? wheels) => PythonSandbox.GetShared(SandboxOptions.Default with
+    // One call, one function: a spare would only be a second process to start and end. A batch's second process would
+    // start in the middle of the batch (this program is its whole life), and compete with it for the cores while it
+    // starts: on a 2-core machine a batch of 20,000 quick inputs ran 1.2-2x slower for it. One unless asked.
+    private static PythonSandbox Sandbox(PackageSet packages, string? index, string? wheels, int processes = 1) => PythonSandbox.GetShared(SandboxOptions.Default with
     {
         SpareProcesses = 0,
+        MaxProcessesPerFunction = processes,
+        MaxProcesses = Math.Max(SandboxOptions.Default.MaxProcesses, processes),
         Packages = packages,
         PackageIndex = index,
         WheelDirectory = wheels,
@@ -62,13 +76,13 @@ internal static class ExecCommand
     /// <summary>
     /// Starts the sandbox process of an <c>exec</c> command line before anything else: Deno and Python then start while
     /// this program loads, parses its arguments and reads the code, instead of after. The call takes that process (it
-    /// is still the only one). Only for a plain command line (no package options, no help), whose sandbox is the one the
+    /// is still the only one). Only for a plain command line (no package or process options, no help), whose sandbox is the one the
     /// command will use; anything else starts nothing here.
     /// </summary>
     public static void Prestart(string[] args)
     {
         if (args.Length == 0 || args[0] != "exec" || !args.Contains("--code") || !args.Contains("--function")) return;
-        if (args.Any(a => a is "-h" or "-?" or "--help" || a.StartsWith("--packages", StringComparison.Ordinal)
+        if (args.Any(a => a is "-h" or "-?" or "--help" || a.StartsWith("--packages", StringComparison.Ordinal) || a.StartsWith("--processes", StringComparison.Ordinal)
             || a.StartsWith("--package-index", StringComparison.Ordinal) || a.StartsWith("--wheels", StringComparison.Ordinal)))
         {
             return;

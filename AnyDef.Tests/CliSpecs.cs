@@ -52,6 +52,34 @@ public sealed class CliSpecs : FakeModelSpecs
             "{\"ok\":true,\"result\":0.125}");
     }
 
+    [Theory]
+    [InlineData(null, 1)]
+    [InlineData("2", 2)]
+    public async Task Exec_batch_runs_in_one_process_unless_given_more(string? processes, int expected)
+    {
+        // Each interpreter draws its own token once, so the tokens printed tell how many processes ran the batch.
+        var code = Path.Combine(_dir, "token.py");
+        await File.WriteAllTextAsync(code, """
+            def token(seconds):
+                import js, time
+                if not hasattr(js.globalThis, "cli_token"):
+                    js.globalThis.cli_token = str(js.Math.random())
+                time.sleep(seconds)
+                return js.globalThis.cli_token
+            """);
+        var batch = Path.Combine(_dir, "tokens.jsonl");
+        // Inputs of 50 ms, 6 s in all: long enough for a second process to start and take inputs where one is allowed.
+        await File.WriteAllLinesAsync(batch, Enumerable.Repeat("[0.05]", 120));
+        string[] more = processes is null ? [] : ["--processes", processes];
+
+        var result = await AnyDefCli.RunAsync(["exec", "--code", code, "--function", "token", "--batch", batch, .. more]).WaitAsync(TimeSpan.FromSeconds(300));
+
+        result.ExitCode.Should().Be(0, result.StandardError);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(120);
+        lines.Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["result"]!.GetValue<string>()).Distinct().Should().HaveCount(expected);
+    }
+
     [Fact]
     public async Task Exec_batch_with_a_batch_timeout_gives_every_input_not_done_by_then_its_error_line_and_exits_0()
     {

@@ -50,6 +50,19 @@ public sealed class ReplicaSpecs
         return tokens;
     }
 
+    // Sixteen callers, each calling again as soon as its call returns, for longer than a second process takes to start
+    // from the spare; the token of the process that answered each call.
+    private static async Task<IReadOnlyCollection<string>> PipelineAsync(PythonSandbox sandbox, string code, string function)
+    {
+        var tokens = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var until = DateTime.UtcNow.AddSeconds(5);
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (DateTime.UtcNow < until) tokens.Add(JsonSerializer.Deserialize<string>((await sandbox.RunAsync(code, function, "[0]")).ResultJson)!);
+        }));
+        return tokens;
+    }
+
     // This test's own Deno processes, once a spare that is still being launched has appeared.
     private static async Task<int> DenoProcessesAsync(string marker, int expected)
     {
@@ -99,14 +112,8 @@ public sealed class ReplicaSpecs
         await using var sandbox = new PythonSandbox(options with { QueueTarget = TimeSpan.FromHours(1) });
         await sandbox.RunAsync(Code, "slow", "[0]");
 
-        // Act: sixteen callers, each calling again as soon as its call returns, for longer than a second process takes to
-        // start from the spare.
-        var tokens = new System.Collections.Concurrent.ConcurrentBag<string>();
-        var until = DateTime.UtcNow.AddSeconds(5);
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
-        {
-            while (DateTime.UtcNow < until) tokens.Add(JsonSerializer.Deserialize<string>((await sandbox.RunAsync(Code, "slow", "[0]")).ResultJson)!);
-        }));
+        // Act
+        var tokens = await PipelineAsync(sandbox, Code, "slow");
 
         // Assert
         tokens.Should().HaveCountGreaterThan(16);
@@ -165,13 +172,8 @@ public sealed class ReplicaSpecs
         await using var sandbox = new PythonSandbox(options with { QueueTarget = TimeSpan.FromHours(1) });
         await sandbox.RunAsync(ForgedClock, "forge", "[0]");
 
-        // Act: sixteen callers for longer than a second process takes to start from the spare.
-        var tokens = new System.Collections.Concurrent.ConcurrentBag<string>();
-        var until = DateTime.UtcNow.AddSeconds(5);
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
-        {
-            while (DateTime.UtcNow < until) tokens.Add(JsonSerializer.Deserialize<string>((await sandbox.RunAsync(ForgedClock, "forge", "[0]")).ResultJson)!);
-        }));
+        // Act
+        var tokens = await PipelineAsync(sandbox, ForgedClock, "forge");
 
         // Assert: the worker timed the calls with the clock it took before any code ran.
         tokens.Distinct().Should().ContainSingle("the replaced clocks did not reach the time the worker reports");

@@ -503,8 +503,9 @@ internal sealed class HostChannel
     }
 
     // One call answered; the last of a group comes with the average time in Python of the group's calls: one sample of
-    // the average (only the read loop writes it). A sample counts for at most four times the average, so that one call delayed by a pause (a
-    // collection, a busy core) does not move it far, while calls that really got slower move it there within a few calls.
+    // the average (only the read loop writes it). A sample counts for at most four times the average, so that one call
+    // delayed by a pause (a collection, a busy core) does not move it far, while calls that really got slower move it
+    // there within a few calls.
     private void Served(long? busy)
     {
         Volatile.Write(ref _answeredAt, System.Diagnostics.Stopwatch.GetTimestamp());
